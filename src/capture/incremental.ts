@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from '../observability/logger.js';
+import type { CaptureMetrics } from '../observability/metrics.js';
+import type { TableCodecs } from './codecs.js';
+import { SnapshotProgress } from './progress.js';
+import type { EventSender } from './sender.js';
+import { estimateRows, readTableChunks, type TextRow } from './snapshot.js';
+import { ChunkWindow } from './watermark.js';
+
+interface OpenChunk {
+  window: ChunkWindow;
+  /** Settles once the high watermark was handled (the chunk's rows are queued). */
+  closed: Promise<void>;
+  markClosed(): void;
+}
+
+/**
+ * DBLog incremental snapshots: chunks of a table are read while the stream runs, between a low and
+ * a high watermark row written to `_tandem.signal` (which is published, so the watermarks arrive
+ * in the stream in WAL order). Used for tables added to a running connector and to finish an
+ * initial snapshot that a crash interrupted.
+ */
+export class IncrementalSnapshots {
+  private current: OpenChunk | null = null;
+
+  constructor(
+    private readonly connectorName: string,
+    private readonly control: pg.Client,
+    private readonly codecs: TableCodecs,
+    private readonly sender: EventSender,
+    private readonly metrics: CaptureMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Stream side: a row was inserted into the signal table. Returns the rows to emit as reads, if this closed a chunk. */
+  onSignal(row: TextRow): { table: string; rows: TextRow[]; done(): void } | null {
+    const chunk = this.current;
+    if (!chunk || row.connector !== this.connectorName || row.id === null) return null;
+    if (row.id === `${chunk.window.id}:low`) chunk.window.open();
+    if (row.id !== `${chunk.window.id}:high`) return null;
+    return { table: chunk.window.table, rows: chunk.window.close(), done: () => chunk.markClosed() };
+  }
+
+  /** Stream side: a change of a captured table (old and new row). */
+  onChange(table: string, before: TextRow | null, after: TextRow | null): void {
+    this.current?.window.noteChange(table, before);
+    this.current?.window.noteChange(table, after);
+  }
+
+  /** Snapshots a table chunk by chunk, starting after `afterKey`; `saveProgress` runs once each chunk is acknowledged. */
+  async run(table: string, afterKey: string[] | null, chunkSize: number, reader: pg.Client, saveProgress: (lastKey: string[] | null) => Promise<void>): Promise<void> {
+    const codec = await this.codecs.forSnapshot(table);
+    const progress = new SnapshotProgress(this.logger);
+    progress.startTable(table, await estimateRows(reader, table));
+    const chunks = readTableChunks(reader, codec.snapshotTable, afterKey, chunkSize)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const window = new ChunkWindow(randomUUID(), table, codec.definition.keyColumns);
+        let markClosed = () => undefined as void;
+        const closed = new Promise<void>((resolve) => (markClosed = resolve));
+        this.current = { window, closed, markClosed };
+        await this.signal(`${window.id}:low`, 'snapshot-window-low', table);
+        const next = await chunks.next();
+        window.rows = next.done ? [] : next.value.rows;
+        await this.signal(`${window.id}:high`, 'snapshot-window-high', table);
+        await closed;
+        await this.sender.flush();
+        await this.control.query('DELETE FROM _tandem.signal WHERE id LIKE $1', [`${window.id}:%`]);
+        if (next.done) break;
+        this.metrics.snapshotRows.inc({ table }, next.value.rows.length);
+        progress.advance(table, next.value.rows.length);
+        await saveProgress(next.value.lastKey);
+      }
+    } finally {
+      this.current = null;
+      progress.finishTable();
+    }
+  }
+
+  private async signal(id: string, kind: string, table: string): Promise<void> {
+    await this.control.query('INSERT INTO _tandem.signal (id, connector, kind, data) VALUES ($1, $2, $3, $4)', [id, this.connectorName, kind, JSON.stringify({ table })]);
+  }
+}

@@ -1,0 +1,139 @@
+import type { Message, Producer } from 'kafkajs';
+import { TandemError } from '../errors.js';
+
+export interface OutgoingEvent {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, string>;
+  /** Called once Kafka acknowledged this event (acks=-1). */
+  acknowledged: { acknowledge(count: number): void };
+  /** For error messages: which row this is. */
+  describe(): string;
+}
+
+export interface SenderOptions {
+  /** Events per produce request. */
+  maxBatchEvents?: number;
+  /** Bytes buffered before enqueue() makes the reader wait: the backpressure bound. */
+  maxBufferedBytes?: number;
+  /** Largest event value accepted; larger ones stop capture with a message naming the row. */
+  maxMessageBytes?: number;
+  onBatchSent?: (events: number, bytes: number) => void;
+}
+
+/**
+ * Hands change events to Kafka in order, one produce request in flight at a time (the idempotent
+ * producer keeps per-partition order), and makes the WAL reader wait while too much is buffered so
+ * memory stays bounded however large a transaction is.
+ */
+export class EventSender {
+  private queue: OutgoingEvent[] = [];
+  private bufferedBytes = 0;
+  private sending: Promise<void> | null = null;
+  private failure: Error | null = null;
+  private drained: (() => void)[] = [];
+  /** Events ever queued and ever acknowledged: barriers wait for the second to reach the first. */
+  private queuedTotal = 0;
+  private acknowledgedTotal = 0;
+  private barriers: { target: number; resolve: () => void; reject: (error: Error) => void }[] = [];
+  private readonly maxBatchEvents: number;
+  private readonly maxBufferedBytes: number;
+  private readonly maxMessageBytes: number;
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly options: SenderOptions = {},
+  ) {
+    this.maxBatchEvents = options.maxBatchEvents ?? 2000;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
+    this.maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+  }
+
+  /** Queues an event; the returned promise resolves when there is room for more (await it). */
+  enqueue(event: OutgoingEvent): Promise<void> | undefined {
+    if (this.failure) throw this.failure;
+    const size = (event.value?.length ?? 0) + (event.key?.length ?? 0);
+    if (size > this.maxMessageBytes) {
+      throw new TandemError(`change event for ${event.describe()} is ${size} bytes, over the ${this.maxMessageBytes}-byte limit; capture stopped before acknowledging it`, {
+        fix: 'raise max.message.bytes on the topic and capture.maxMessageBytes, or exclude the oversized column from the publication',
+      });
+    }
+    this.queue.push(event);
+    this.queuedTotal++;
+    this.bufferedBytes += size;
+    this.pump();
+    if (this.bufferedBytes < this.maxBufferedBytes) return undefined;
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  /** Resolves when everything queued so far has been acknowledged by Kafka (later events need not be). */
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const target = this.queuedTotal;
+    if (this.acknowledgedTotal >= target) return Promise.resolve();
+    return new Promise((resolve, reject) => this.barriers.push({ target, resolve, reject }));
+  }
+
+  private pump(): void {
+    if (this.sending || this.queue.length === 0 || this.failure) return;
+    const batch = this.queue.splice(0, this.maxBatchEvents);
+    this.sending = this.send(batch).finally(() => {
+      this.sending = null;
+      this.pump();
+    });
+  }
+
+  private async send(batch: OutgoingEvent[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    let bytes = 0;
+    for (const event of batch) {
+      let messages = byTopic.get(event.topic);
+      if (!messages) byTopic.set(event.topic, (messages = []));
+      messages.push({ key: event.key, value: event.value, headers: event.headers });
+      bytes += (event.value?.length ?? 0) + (event.key?.length ?? 0);
+    }
+    try {
+      await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    } catch (error) {
+      this.failure = new TandemError(`Kafka did not acknowledge ${batch.length} change events: ${(error as Error).message}`, {
+        fix: 'check the brokers; capture restarts from the last acknowledged transaction, so nothing is lost',
+        cause: error,
+      });
+      this.releaseWaiters();
+      for (const barrier of this.barriers.splice(0)) barrier.reject(this.failure);
+      return;
+    }
+    this.bufferedBytes -= bytes;
+    this.acknowledgedTotal += batch.length;
+    // Count acknowledgements per transaction handle: consecutive events mostly share one.
+    let current = batch[0]!.acknowledged;
+    let count = 0;
+    for (const event of batch) {
+      if (event.acknowledged !== current) {
+        current.acknowledge(count);
+        current = event.acknowledged;
+        count = 0;
+      }
+      count++;
+    }
+    current.acknowledge(count);
+    this.options.onBatchSent?.(batch.length, bytes);
+    this.barriers = this.barriers.filter((barrier) => {
+      if (barrier.target > this.acknowledgedTotal) return true;
+      barrier.resolve();
+      return false;
+    });
+    if (this.bufferedBytes < this.maxBufferedBytes) this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.drained;
+    this.drained = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  get error(): Error | null {
+    return this.failure;
+  }
+}

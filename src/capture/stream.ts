@@ -1,0 +1,112 @@
+import type pg from 'pg';
+import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import type { Logger } from '../observability/logger.js';
+import { formatLsn, parseLsn, type Lsn } from './lsn.js';
+
+export type PgoutputMessage = Pgoutput.Message;
+
+/**
+ * pgoutput with values left as the text PostgreSQL sent. The library would run them through the
+ * global `pg` type parsers (int8 and numeric as strings, timestamps as local Dates without
+ * microseconds); capture decodes each value itself from the column's type instead.
+ */
+class RawTextPgoutputPlugin extends PgoutputPlugin {
+  override parse(buffer: Buffer): PgoutputMessage {
+    const message = super.parse(buffer);
+    if (message.tag === 'relation') {
+      // The parser keeps this relation object and reads tuples through each column's `parser`.
+      for (const column of message.columns) (column as { parser: (text: string) => unknown }).parser = keepText;
+    }
+    return message;
+  }
+}
+
+const keepText = (text: string) => text;
+
+export interface ReplicationStreamOptions {
+  url: string;
+  slot: string;
+  publication: string;
+  /** Where to resume: the LSN persisted as durable (never the last *received* one). */
+  startLsn: Lsn;
+  /** The LSN that may be confirmed right now: only what Kafka acknowledged. */
+  durableLsn: () => Lsn;
+  /** Handles one message; a returned promise pauses reading until it settles (backpressure). */
+  onMessage: (lsn: Lsn, message: PgoutputMessage) => Promise<void> | void;
+  /** How often to send a standby status update with the durable LSN. */
+  statusIntervalMs?: number;
+  logger: Logger;
+}
+
+export interface ReplicationStream {
+  /** Resolves when the stream ends: stopped, or failed (rejects). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Streams a slot with pg-logical-replication, avoiding its traps: no auto-acknowledge (it would
+ * confirm LSNs before Kafka acknowledged them, even mid-transaction), no periodic acknowledge of the
+ * last *received* LSN, and resubscription from the LSN we pass rather than the last one received.
+ * Keepalives and status updates always report the durable LSN.
+ */
+export function startReplicationStream(options: ReplicationStreamOptions): ReplicationStream {
+  const service = new LogicalReplicationService({ connectionString: options.url } as pg.ClientConfig, {
+    acknowledge: { auto: false, timeoutSeconds: 0 },
+    flowControl: { enabled: true },
+  });
+  const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publication], messages: true });
+  let stopped = false;
+  let failure: Error | null = null;
+  let confirmed = -1n;
+
+  const confirm = (force: boolean) => {
+    const durable = options.durableLsn();
+    if (!force && durable === confirmed) return;
+    confirmed = durable;
+    void service.acknowledge(formatLsn(durable)).catch(() => undefined);
+  };
+
+  let rejectDone: (error: Error) => void = () => undefined;
+  const failed = new Promise<void>((_, reject) => (rejectDone = reject));
+  failed.catch(() => undefined);
+
+  service.on('data', async (lsn: string, message: PgoutputMessage) => {
+    // The library keeps delivering queued messages after a handler failed: ignore them.
+    if (failure || stopped) return;
+    try {
+      await options.onMessage(parseLsn(lsn), message);
+    } catch (error) {
+      failure = error as Error;
+      rejectDone(failure);
+      await service.stop().catch(() => undefined);
+    }
+  });
+  service.on('heartbeat', (_lsn: string, _timestamp: number, shouldRespond: boolean) => {
+    if (shouldRespond) confirm(true);
+  });
+  service.on('error', (error: Error) => {
+    if (stopped || failure) return;
+    failure = error;
+    rejectDone(error);
+  });
+
+  const timer = setInterval(() => confirm(false), options.statusIntervalMs ?? 1000);
+  timer.unref();
+
+  const subscribed = service.subscribe(plugin, options.slot, formatLsn(options.startLsn)).then(() => {
+    if (!stopped && !failure) throw new Error('the replication connection closed');
+  });
+  const done = Promise.race([subscribed, failed]).finally(() => clearInterval(timer));
+  return {
+    done,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      // A last status update so the slot reflects everything acknowledged.
+      confirm(true);
+      await service.stop();
+      await done.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { Partitioners } from 'kafkajs';
+import type { Connector } from '../config/index.js';
+import { TandemError } from '../errors.js';
+import { createKafka } from '../kafka/client.js';
+import type { Logger } from '../observability/logger.js';
+import type { CaptureMetrics } from '../observability/metrics.js';
+import { connectClient } from '../pg/connect.js';
+import type { RegistryClient } from '../schema/registry-client.js';
+import { ChangeStreamHandler } from './changes.js';
+import { TableCodecs } from './codecs.js';
+import { IncrementalSnapshots } from './incremental.js';
+import { runInitialSnapshot } from './initial-snapshot.js';
+import { formatLsn, type Lsn } from './lsn.js';
+import { EventSender } from './sender.js';
+import { createSlotWithSnapshot, ensurePublication, preflight, readSlot } from './setup.js';
+import { ensureTandemSchema, readState, writeState } from './state.js';
+import { startReplicationStream } from './stream.js';
+
+export interface CaptureOptions {
+  logger: Logger;
+  metrics: CaptureMetrics;
+  registry: RegistryClient;
+  /** Stop after the initial snapshot instead of streaming. */
+  snapshotOnly?: boolean;
+}
+
+export interface CaptureWorker {
+  /** Resolves when capture stops after stop(); rejects with the reason it failed. */
+  done: Promise<void>;
+  /** Last time a WAL message arrived (heartbeats included): /health fails when this gets old. */
+  lastActivity(): number;
+  /** The LSN confirmed (or about to be) to the slot. */
+  durableLsn(): Lsn;
+  stop(): Promise<void>;
+}
+
+const HEARTBEAT_PREFIX = 'tandem.heartbeat';
+
+/**
+ * The capture flow: check prerequisites → publication → slot, with an exported snapshot the first
+ * time → initial snapshot (op r) → stream from the slot, finishing any pending table with
+ * incremental snapshots meanwhile. The slot is confirmed only up to the newest transaction whose
+ * every event Kafka acknowledged.
+ */
+export async function startCapture(connector: Connector, options: CaptureOptions): Promise<CaptureWorker> {
+  const { logger, metrics } = options;
+  await preflight(connector);
+  const control = await connectClient(connector.source.url, 'source');
+  const kafka = createKafka(connector.kafka, logger);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const closeConnections = async () => {
+    await producer.disconnect().catch(() => undefined);
+    await control.end().catch(() => undefined);
+  };
+
+  try {
+    await ensureTandemSchema(control);
+    let state = await readState(control, connector.name);
+    const publication = await ensurePublication(control, connector, state?.publicationManaged ?? true);
+    if (publication.created || publication.added.length > 0) logger.info({ added: publication.added }, `publication ${connector.source.publication} ${publication.created ? 'created' : 'extended'}`);
+    await producer.connect();
+    const codecs = new TableCodecs(connector, control, options.registry, logger);
+    await codecs.ensureTopics(kafka);
+    const sender = new EventSender(producer, { onBatchSent: (_events, bytes) => metrics.bytes.inc(bytes) });
+    const saveState = () => writeState(control, connector.name, state!);
+
+    let slot = await readSlot(control, connector.source.slot);
+    if (!slot.exists) {
+      const exported = await createSlotWithSnapshot(connector);
+      logger.info({ slot: connector.source.slot, consistentPoint: formatLsn(exported.consistentPoint) }, `replication slot ${connector.source.slot} created`);
+      // A new slot means a new stream: progress of any earlier slot no longer applies.
+      state = {
+        publicationManaged: publication.created || (state?.publicationManaged ?? false),
+        snapshot: { consistentPoint: formatLsn(exported.consistentPoint), done: connector.capture.snapshot === 'initial' ? [] : [...connector.source.tables], lastKey: {} },
+      };
+      await saveState();
+      try {
+        if (connector.capture.snapshot === 'initial') await runInitialSnapshot({ connector, snapshotName: exported.snapshotName, state, saveState, codecs, sender, metrics, logger });
+      } finally {
+        await exported.release();
+      }
+      slot = await readSlot(control, connector.source.slot);
+    }
+    state ??= { publicationManaged: false, snapshot: { consistentPoint: formatLsn(slot.confirmedFlushLsn ?? 0n), done: [...connector.source.tables], lastKey: {} } };
+
+    if (options.snapshotOnly) {
+      await closeConnections();
+      return { done: Promise.resolve(), lastActivity: () => Date.now(), durableLsn: () => slot.confirmedFlushLsn ?? 0n, stop: async () => undefined };
+    }
+
+    const startLsn = slot.confirmedFlushLsn ?? 0n;
+    const snapshots = new IncrementalSnapshots(connector.name, control, codecs, sender, metrics, logger);
+    const handler = new ChangeStreamHandler(connector.name, startLsn, codecs, sender, snapshots, metrics);
+    let activity = Date.now();
+    const stream = startReplicationStream({
+      url: connector.source.url,
+      slot: connector.source.slot,
+      publication: connector.source.publication,
+      startLsn,
+      durableLsn: () => {
+        metrics.durableLsn.set(Number(handler.tracker.durableLsn));
+        return handler.tracker.durableLsn;
+      },
+      onMessage: (lsn, message) => {
+        activity = Date.now();
+        return handler.handle(lsn, message);
+      },
+      logger,
+    });
+    logger.info({ slot: connector.source.slot, startLsn: formatLsn(startLsn) }, `streaming changes from slot ${connector.source.slot}`);
+
+    // Heartbeats through the WAL move the slot forward while the captured tables are idle, so the
+    // server does not retain WAL for it; they also keep /health honest.
+    const heartbeat = setInterval(() => {
+      control
+        .query(`SELECT pg_logical_emit_message(true, '${HEARTBEAT_PREFIX}', now()::text)`)
+        .then(() => control.query<{ lag: string }>('SELECT pg_current_wal_lsn() - confirmed_flush_lsn AS lag FROM pg_replication_slots WHERE slot_name = $1', [connector.source.slot]))
+        .then(({ rows }) => {
+          if (rows[0]) metrics.slotLagBytes.set(Number(rows[0].lag));
+          metrics.slotLagSeconds.set(handler.tracker.inFlight > 0 ? Math.max(0, (Date.now() - handler.lastCommitTimeMs) / 1000) : 0);
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'));
+    }, connector.capture.heartbeatIntervalMs);
+
+    const pending = connector.source.tables.filter((table) => !state!.snapshot.done.includes(table));
+    const incremental = pending.length === 0 ? Promise.resolve() : runIncrementalSnapshots(pending);
+
+    async function runIncrementalSnapshots(tables: string[]): Promise<void> {
+      const reader = await connectClient(connector.source.url, 'source');
+      try {
+        for (const table of tables) {
+          const afterKey = state!.snapshot.lastKey[table] ?? null;
+          logger.info({ table, resumeAfter: afterKey }, `incremental snapshot of ${table}${afterKey ? ' resumed' : ''} while streaming`);
+          await snapshots.run(table, afterKey, connector.capture.snapshotChunkSize, reader, async (lastKey) => {
+            if (lastKey) state!.snapshot.lastKey[table] = lastKey;
+            await saveState();
+          });
+          state!.snapshot.done.push(table);
+          delete state!.snapshot.lastKey[table];
+          await saveState();
+          logger.info({ table }, `incremental snapshot of ${table} complete`);
+        }
+      } finally {
+        await reader.end().catch(() => undefined);
+      }
+    }
+
+    let stopping = false;
+    const stopEverything = async () => {
+      clearInterval(heartbeat);
+      await stream.stop().catch(() => undefined);
+      await closeConnections();
+    };
+    const done = Promise.race([
+      stream.done,
+      incremental.then(() => new Promise<never>(() => undefined)), // success: keep streaming
+    ]).then(
+      async () => {
+        await stopEverything();
+      },
+      async (error: unknown) => {
+        metrics.errors.inc({ kind: error instanceof TandemError ? 'fatal' : 'stream' });
+        await stopEverything();
+        if (!stopping) throw error;
+      },
+    );
+    return {
+      done,
+      lastActivity: () => activity,
+      durableLsn: () => handler.tracker.durableLsn,
+      async stop() {
+        stopping = true;
+        // Let Kafka acknowledge what is in flight so the last status update confirms it.
+        await sender.flush().catch(() => undefined);
+        await stopEverything();
+        await done.catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    await closeConnections();
+    throw error;
+  }
+}
+

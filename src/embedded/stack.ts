@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Logger } from '../observability/logger.js';
+import { startBroker } from './broker/index.js';
+import { startRegistry } from './registry/index.js';
+
+export interface EmbeddedKafkaStack {
+  brokers: string[];
+  registryUrl: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** The embedded broker and schema registry together, on free ports, under one data directory. */
+export async function startKafkaStack(options: { dataDir?: string; logger?: Logger; brokerPort?: number; registryPort?: number } = {}): Promise<EmbeddedKafkaStack> {
+  const owned = !options.dataDir;
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'tandem-stack-'));
+  const broker = await startBroker({ port: options.brokerPort ?? 0, dataDir: path.join(dataDir, 'broker'), logger: options.logger });
+  const registry = await startRegistry({ port: options.registryPort ?? 0, dataDir: path.join(dataDir, 'registry'), logger: options.logger });
+  return {
+    brokers: broker.brokers,
+    registryUrl: registry.url,
+    dataDir,
+    async stop() {
+      await registry.stop();
+      await broker.stop();
+      if (owned) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('./broker-cli.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface BrokerProcess {
+  child: ChildProcess;
+  bootstrap: string;
+  /** Lines the broker printed on stdout (JSON log lines). */
+  output: string[];
+  /** Resolves with the next stdout line that matches. */
+  nextLine(pattern: RegExp): Promise<string>;
+  /** Ends the process with `signal` and waits for it to exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `tandem broker --port 0 ...args` as a child process and waits for its bootstrap line. */
+export async function spawnBroker(args: string[]): Promise<BrokerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'broker', '--port', '0', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TANDEM_LOG_LEVEL: 'info' },
+  });
+  const output: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    output.push(line);
+    for (const waiter of [...waiters]) {
+      if (waiter.pattern.test(line)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const nextLine = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      waiters.push({ pattern, resolve });
+      void exited.then(() => reject(new Error(`broker exited before printing ${pattern}:\n${output.join('\n')}`)));
+    });
+  const ready = await nextLine(/broker listening on/);
+  const bootstrap = /listening on (\S+?)"/.exec(ready)![1];
+  return {
+    child,
+    bootstrap,
+    output,
+    nextLine,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
