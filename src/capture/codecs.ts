@@ -13,7 +13,7 @@ import { deriveSchemas } from '../schema/derive.js';
 import { toAvroKey, toAvroRow } from '../schema/avro-values.js';
 import type { RegistryClient } from '../schema/registry-client.js';
 import type { TableDefinition } from '../schema/table-definition.js';
-import { describeTableChange } from './schema-change.js';
+import { compatibleAlternatives, describeTableChange } from './schema-change.js';
 import type { ChangeEvent } from './events.js';
 import type { SnapshotTable } from './snapshot.js';
 
@@ -131,7 +131,11 @@ export class TableCodecs {
         return await this.registry.register(subject, schema);
       } catch (error) {
         if (error instanceof TandemError && previous) {
-          throw new TandemError(`${error.message}\n  what changed in ${table}: ${changes.join('; ')}`, { fix: error.fix, cause: error });
+          const alternatives = compatibleAlternatives(previous, definition);
+          throw new TandemError(`capture stopped before acknowledging the change; ${error.message}\n  what changed in ${table}: ${changes.join('; ')}`, {
+            fix: [...alternatives, `or relax the subject's compatibility; then restart capture (nothing after the change was acknowledged)`].join('; '),
+            cause: error,
+          });
         }
         throw error;
       }

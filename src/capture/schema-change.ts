@@ -1,3 +1,4 @@
+import { quoteIdent } from '../pg/identifiers.js';
 import type { TableDefinition } from '../schema/table-definition.js';
 
 /** What changed between two definitions of a table, in words: `column email added (text, nullable)`. */
@@ -14,4 +15,21 @@ export function describeTableChange(previous: TableDefinition, next: TableDefini
   for (const column of previous.columns) if (!after.has(column.name)) changes.push(`column ${column.name} dropped`);
   if (previous.keyColumns.join() !== next.keyColumns.join()) changes.push(`key changed from (${previous.keyColumns.join(', ')}) to (${next.keyColumns.join(', ')})`);
   return changes;
+}
+
+/** The compatible way to make each breaking kind of change, as SQL or advice for people. */
+export function compatibleAlternatives(previous: TableDefinition, next: TableDefinition): string[] {
+  const table = `${quoteIdent(next.schema)}.${quoteIdent(next.table)}`;
+  const before = new Map(previous.columns.map((column) => [column.name, column]));
+  const advice: string[] = [];
+  for (const column of next.columns) {
+    const old = before.get(column.name);
+    if (!old && !column.nullable) advice.push(`add ${column.name} as nullable: ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(column.name)} DROP NOT NULL`);
+    else if (old && old.declaredType !== column.declaredType) advice.push(`keep ${column.name} as ${old.declaredType} and add a new nullable column of type ${column.declaredType} instead`);
+  }
+  const after = new Set(next.columns.map((column) => column.name));
+  for (const column of previous.columns) {
+    if (!after.has(column.name) && !column.nullable) advice.push(`make ${column.name} nullable before dropping it, so readers of the old schema get null`);
+  }
+  return advice;
 }

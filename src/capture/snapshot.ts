@@ -62,8 +62,14 @@ export async function* readTableChunks(client: pg.Client, table: SnapshotTable, 
   }
 }
 
-/** Planner estimate of a table's rows, for progress and ETA (exact counts would scan the table). */
+/**
+ * Rows of a table for progress and ETA: the planner's estimate, or an exact count when the table
+ * was never analyzed (reltuples = -1), which is common right after a bulk load.
+ */
 export async function estimateRows(client: pg.Client, table: string): Promise<number> {
-  const { rows } = await client.query<{ estimate: string }>(`SELECT GREATEST(reltuples, 0)::bigint AS estimate FROM pg_class WHERE oid = $1::regclass`, [quoteQualified(table)]);
-  return Number(rows[0]?.estimate ?? 0);
+  const { rows } = await client.query<{ estimate: string }>(`SELECT reltuples::bigint AS estimate FROM pg_class WHERE oid = $1::regclass`, [quoteQualified(table)]);
+  const estimate = Number(rows[0]?.estimate ?? -1);
+  if (estimate >= 0) return estimate;
+  const counted = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${quoteQualified(table)}`);
+  return Number(counted.rows[0]!.count);
 }

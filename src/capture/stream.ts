@@ -70,6 +70,9 @@ export function startReplicationStream(options: ReplicationStreamOptions): Repli
   let rejectDone: (error: Error) => void = () => undefined;
   const failed = new Promise<void>((_, reject) => (rejectDone = reject));
   failed.catch(() => undefined);
+  // The library's subscribe() promise may never settle when stopped before replication started.
+  let resolveStopped: () => void = () => undefined;
+  const stoppedByUs = new Promise<void>((resolve) => (resolveStopped = resolve));
 
   service.on('data', async (lsn: string, message: PgoutputMessage) => {
     // The library keeps delivering queued messages after a handler failed: ignore them.
@@ -97,7 +100,7 @@ export function startReplicationStream(options: ReplicationStreamOptions): Repli
   const subscribed = service.subscribe(plugin, options.slot, formatLsn(options.startLsn)).then(() => {
     if (!stopped && !failure) throw new Error('the replication connection closed');
   });
-  const done = Promise.race([subscribed, failed]).finally(() => clearInterval(timer));
+  const done = Promise.race([subscribed, failed, stoppedByUs]).finally(() => clearInterval(timer));
   return {
     done,
     async stop() {
@@ -106,6 +109,7 @@ export function startReplicationStream(options: ReplicationStreamOptions): Repli
       // A last status update so the slot reflects everything acknowledged.
       confirm(true);
       await service.stop();
+      resolveStopped();
       await done.catch(() => undefined);
     },
   };

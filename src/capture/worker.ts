@@ -31,6 +31,8 @@ export interface CaptureWorker {
   lastActivity(): number;
   /** The LSN confirmed (or about to be) to the slot. */
   durableLsn(): Lsn;
+  /** Unhealthy when no WAL message arrived for `stallAfterMs`, or Kafka has left transactions unacknowledged that long. */
+  health(stallAfterMs: number): { healthy: boolean; idleMs: number; unacknowledgedMs: number; inFlightTransactions: number; durableLsn: string };
   stop(): Promise<void>;
 }
 
@@ -56,7 +58,8 @@ export async function startCapture(connector: Connector, options: CaptureOptions
   try {
     await ensureTandemSchema(control);
     let state = await readState(control, connector.name);
-    const publication = await ensurePublication(control, connector, state?.publicationManaged ?? true);
+    // Without saved state, an existing publication is the user's: tandem only verifies it.
+    const publication = await ensurePublication(control, connector, state?.publicationManaged ?? false);
     if (publication.created || publication.added.length > 0) logger.info({ added: publication.added }, `publication ${connector.source.publication} ${publication.created ? 'created' : 'extended'}`);
     await producer.connect();
     const codecs = new TableCodecs(connector, control, options.registry, logger);
@@ -85,21 +88,38 @@ export async function startCapture(connector: Connector, options: CaptureOptions
 
     if (options.snapshotOnly) {
       await closeConnections();
-      return { done: Promise.resolve(), lastActivity: () => Date.now(), durableLsn: () => slot.confirmedFlushLsn ?? 0n, stop: async () => undefined };
+      const durable = slot.confirmedFlushLsn ?? 0n;
+      return {
+        done: Promise.resolve(),
+        lastActivity: () => Date.now(),
+        durableLsn: () => durable,
+        health: () => ({ healthy: true, idleMs: 0, unacknowledgedMs: 0, inFlightTransactions: 0, durableLsn: formatLsn(durable) }),
+        stop: async () => undefined,
+      };
     }
 
     const startLsn = slot.confirmedFlushLsn ?? 0n;
     const snapshots = new IncrementalSnapshots(connector.name, control, codecs, sender, metrics, logger);
     const handler = new ChangeStreamHandler(connector.name, startLsn, codecs, sender, snapshots, metrics);
     let activity = Date.now();
+    // When the durable LSN last moved, or nothing was waiting for Kafka: a stuck broker shows here.
+    let lastDurable = startLsn;
+    let acknowledgedAt = Date.now();
+    const trackDurable = () => {
+      const durable = handler.tracker.durableLsn;
+      if (durable !== lastDurable || handler.tracker.inFlight === 0) acknowledgedAt = Date.now();
+      lastDurable = durable;
+      return durable;
+    };
     const stream = startReplicationStream({
       url: connector.source.url,
       slot: connector.source.slot,
       publication: connector.source.publication,
       startLsn,
       durableLsn: () => {
-        metrics.durableLsn.set(Number(handler.tracker.durableLsn));
-        return handler.tracker.durableLsn;
+        const durable = trackDurable();
+        metrics.durableLsn.set(Number(durable));
+        return durable;
       },
       onMessage: (lsn, message) => {
         activity = Date.now();
@@ -168,6 +188,18 @@ export async function startCapture(connector: Connector, options: CaptureOptions
       done,
       lastActivity: () => activity,
       durableLsn: () => handler.tracker.durableLsn,
+      health(stallAfterMs) {
+        trackDurable();
+        const idleMs = Date.now() - activity;
+        const unacknowledgedMs = Date.now() - acknowledgedAt;
+        return {
+          healthy: idleMs < stallAfterMs && unacknowledgedMs < stallAfterMs,
+          idleMs,
+          unacknowledgedMs,
+          inFlightTransactions: handler.tracker.inFlight,
+          durableLsn: formatLsn(handler.tracker.durableLsn),
+        };
+      },
       async stop() {
         stopping = true;
         // Let Kafka acknowledge what is in flight so the last status update confirms it.

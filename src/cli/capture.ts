@@ -69,10 +69,7 @@ Examples:
         : await startObservabilityServer({
             port: flags.metricsPort ?? connector.capture.metricsPort,
             registry: metrics.registry,
-            health: () => {
-              const idleMs = Date.now() - worker.lastActivity();
-              return { healthy: idleMs < stallAfterMs, idleMs, stallAfterMs };
-            },
+            health: () => ({ ...worker.health(stallAfterMs), stallAfterMs }),
           });
       if (server) logger.info({ metrics: `${server.url}/metrics` }, `capture running; metrics on ${server.url}/metrics`);
 

@@ -12,6 +12,8 @@ export interface EmbeddedPostgresOptions {
   user?: string;
   password?: string;
   logger?: Logger;
+  /** `logical` unless a test needs a server that cannot replicate logically. */
+  walLevel?: 'logical' | 'replica' | 'minimal';
 }
 
 export interface RunningPostgres {
@@ -49,7 +51,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     onLog: (message: string) => log?.debug({ postgres: message.trim() }),
     onError: (error: unknown) => log?.warn({ err: error }, 'embedded postgres reported an error'),
     postgresFlags: [
-      '-c', 'wal_level=logical',
+      '-c', `wal_level=${options.walLevel ?? 'logical'}`,
       '-c', 'max_replication_slots=32',
       '-c', 'max_wal_senders=32',
       '-c', 'max_connections=200',

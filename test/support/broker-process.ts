@@ -8,7 +8,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export interface BrokerProcess {
   child: ChildProcess;
   bootstrap: string;
-  /** Lines the broker printed on stdout (JSON log lines). */
+  /** Lines the broker printed on stdout and stderr (its JSON log lines go to stderr). */
   output: string[];
   /** Resolves with the next stdout line that matches. */
   nextLine(pattern: RegExp): Promise<string>;
@@ -16,16 +16,16 @@ export interface BrokerProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `tandem broker --port 0 ...args` as a child process and waits for its bootstrap line. */
+/** Starts `tandem broker --port 0 ...args` as a child process and waits for its bootstrap log line. */
 export async function spawnBroker(args: string[]): Promise<BrokerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'broker', '--port', '0', ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TANDEM_LOG_LEVEL: 'info' },
   });
   const output: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  const onLine = (line: string) => {
     output.push(line);
     for (const waiter of [...waiters]) {
       if (waiter.pattern.test(line)) {
@@ -33,7 +33,9 @@ export async function spawnBroker(args: string[]): Promise<BrokerProcess> {
         waiter.resolve(line);
       }
     }
-  });
+  };
+  createInterface({ input: child.stdout! }).on('line', onLine);
+  createInterface({ input: child.stderr! }).on('line', onLine);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const nextLine = (pattern: RegExp) =>
     new Promise<string>((resolve, reject) => {

@@ -1,0 +1,157 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
+import { parseLsn } from '../../../src/capture/lsn.js';
+import { startEmbeddedPostgres } from '../../../src/embedded/postgres.js';
+import { startKafkaStack, type EmbeddedKafkaStack } from '../../../src/embedded/stack.js';
+import type { BrokerTestHooks } from '../../../src/embedded/broker/options.js';
+import { TandemError } from '../../../src/errors.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createCaptureMetrics } from '../../../src/observability/metrics.js';
+import { createRegistryClient } from '../../../src/schema/registry-client.js';
+import { readAllEvents } from '../../support/capture.js';
+import { runTandem } from '../../support/cli.js';
+import { testConnector } from '../../support/connector.js';
+import { spawnTandem } from '../../support/process.js';
+import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
+
+const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL as 'info') ?? 'silent', pretty: false });
+
+describe('capture: setup, heartbeats, observability, operations', () => {
+  let db: TestDatabase;
+  let stack: EmbeddedKafkaStack;
+  let worker: CaptureWorker | undefined;
+  const brokerHooks: BrokerTestHooks = {};
+
+  beforeAll(async () => {
+    db = await createTestDatabase('capture_ops');
+    stack = await startKafkaStack({ brokerTestHooks: brokerHooks });
+    await db.sql(`CREATE SCHEMA legacy;
+      CREATE TABLE legacy.items (id int PRIMARY KEY, label text);
+      CREATE TABLE legacy.keyless (label text);
+      CREATE TABLE legacy.later (id int PRIMARY KEY, label text);
+      CREATE TABLE legacy.noise (id serial PRIMARY KEY, payload text);
+      INSERT INTO legacy.items SELECT g, 'item ' || g FROM generate_series(1, 100) g;
+      INSERT INTO legacy.later SELECT g, 'later ' || g FROM generate_series(1, 3000) g;`);
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.stop();
+  });
+
+  const connectorFor = (name: string, tables: string[], extra: Record<string, unknown> = {}) =>
+    testConnector({ name, sourceUrl: db.url, tables, brokers: stack.brokers, registryUrl: stack.registryUrl, extra });
+  const start = (connector: ReturnType<typeof connectorFor>, metrics = createCaptureMetrics()) => startCapture(connector, { logger, metrics, registry: createRegistryClient(connector.registry) });
+
+  it('refuses a table with neither primary key nor REPLICA IDENTITY FULL, naming the fix', async () => {
+    const error = await start(connectorFor('keyless', ['legacy.keyless'])).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TandemError);
+    expect((error as TandemError).message).toContain('table legacy.keyless has no primary key and no usable REPLICA IDENTITY');
+    expect((error as TandemError).fix).toContain('ALTER TABLE "legacy"."keyless" REPLICA IDENTITY FULL');
+  });
+
+  it('refuses a publication of the user that misses a configured table, naming it', async () => {
+    await db.sql('CREATE PUBLICATION users_own FOR TABLE legacy.items');
+    const error = await start(connectorFor('ownpub', ['legacy.items', 'legacy.later'], { source: { url: db.url, schema: 'legacy', tables: ['legacy.items', 'legacy.later'], publication: 'users_own' } })).catch((caught: unknown) => caught);
+    expect((error as TandemError).message).toBe('publication users_own does not publish legacy.later, _tandem.signal');
+    expect((error as TandemError).fix).toContain('ALTER PUBLICATION "users_own" ADD TABLE "legacy"."later"');
+  });
+
+  it('refuses to start when wal_level is not logical, with the fix', async () => {
+    const replicaOnly = await startEmbeddedPostgres({ walLevel: 'replica' });
+    try {
+      const connector = testConnector({ name: 'walcheck', sourceUrl: replicaOnly.url, tables: ['public.t'], brokers: stack.brokers, registryUrl: stack.registryUrl });
+      const client = new pg.Client({ connectionString: replicaOnly.url });
+      await client.connect();
+      await client.query('CREATE TABLE public.t (id int PRIMARY KEY)');
+      await client.end();
+      const error = (await start(connector).catch((caught: unknown) => caught)) as TandemError;
+      expect(error.message).toContain('wal_level is replica; logical replication needs logical');
+      expect(error.fix).toContain('ALTER SYSTEM SET wal_level = logical');
+    } finally {
+      await replicaOnly.stop();
+    }
+  });
+
+  it('moves the slot forward with heartbeats while the captured tables are idle', async () => {
+    const metrics = createCaptureMetrics();
+    worker = await start(connectorFor('idle', ['legacy.items']), metrics);
+    // Only an uncaptured table changes: WAL grows, but no captured event arrives.
+    for (let i = 0; i < 20; i++) await db.sql(`INSERT INTO legacy.noise (payload) SELECT repeat('x', 1000) FROM generate_series(1, 100)`);
+    const target = parseLsn((await db.sql<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn);
+    const confirmed = async () => parseLsn((await db.sql<{ lsn: string }>(`SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'tandem_idle'`))[0]!.lsn);
+    const deadline = Date.now() + 20_000;
+    while ((await confirmed()) < target && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await confirmed()).toBeGreaterThanOrEqual(target);
+    await worker.stop();
+    worker = undefined;
+  });
+
+  it('serves Prometheus metrics and a health check that fails while Kafka does not acknowledge', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tandem-ops-'));
+    const config = path.join(dir, 'observed.ts');
+    writeFileSync(config, `export default ${JSON.stringify({ name: 'observed', source: { url: db.url, schema: 'legacy', tables: ['legacy.items'] }, kafka: { brokers: stack.brokers, topicPrefix: 'observed' }, registry: { url: stack.registryUrl }, target: { url: db.url, schema: 'app' }, capture: { heartbeatIntervalMs: 300 } })};\n`);
+    const capture = spawnTandem(['capture', '--config', config, '--metrics-port', '0']);
+    const line = await capture.waitForOutput(/metrics on http:\/\/[^ "]+\/metrics/);
+    const base = /http:\/\/[^ "]+(?=\/metrics)/.exec(line)![0];
+    await db.sql(`UPDATE legacy.items SET label = 'changed' WHERE id <= 5`);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('tandem_capture_events_total{table="legacy.items",op="u"} 5');
+    expect(metrics).toContain('tandem_capture_events_total{table="legacy.items",op="r"} 100');
+    expect(metrics).toMatch(/tandem_capture_slot_lag_bytes \d+/);
+    expect(metrics).toMatch(/tandem_capture_bytes_total \d+/);
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    // The broker stops answering produce requests: transactions wait for Kafka, so health fails...
+    brokerHooks.dropResponse = (apiKey) => apiKey === 0;
+    await db.sql(`UPDATE legacy.items SET label = 'stuck' WHERE id = 6`);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const stuck = await fetch(`${base}/health`);
+    expect(stuck.status).toBe(503);
+    const report = (await stuck.json()) as { healthy: boolean; inFlightTransactions: number; unacknowledgedMs: number };
+    expect(report.healthy).toBe(false);
+    expect(report.inFlightTransactions).toBeGreaterThan(0);
+    expect(report.unacknowledgedMs).toBeGreaterThan(900);
+    // ...and recovers once it answers again (the idempotent producer's retry is not duplicated).
+    delete brokerHooks.dropResponse;
+    let recovered = 0;
+    for (let attempt = 0; attempt < 50 && recovered !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      recovered = (await fetch(`${base}/health`)).status;
+    }
+    expect(recovered).toBe(200);
+    capture.child.kill('SIGTERM');
+    expect(await capture.exited).toBe(0);
+
+    // Dropping the slot needs the slot's name as confirmation.
+    const refused = await runTandem(['capture', '--config', config, '--drop-slot']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('refusing to drop replication slot tandem_observed without confirmation');
+    const dropped = await runTandem(['capture', '--config', config, '--drop-slot', '--confirm', 'tandem_observed']);
+    expect(dropped.code, dropped.stderr).toBe(0);
+    expect(await db.sql(`SELECT 1 FROM pg_replication_slots WHERE slot_name = 'tandem_observed'`)).toHaveLength(0);
+  });
+
+  it('snapshots a table added to a running connector incrementally while streaming continues', async () => {
+    worker = await start(connectorFor('grow', ['legacy.items']));
+    await worker.stop();
+    // The connector gains legacy.later; tandem created the publication, so it extends it.
+    worker = await start(connectorFor('grow', ['legacy.items', 'legacy.later']));
+    const writes = (async () => {
+      for (let i = 1; i <= 300; i += 7) await db.sql(`UPDATE legacy.later SET label = 'moved ' || id WHERE id = $1`, [i]);
+      await db.sql(`UPDATE legacy.items SET label = 'still streaming' WHERE id = 1`);
+    })();
+    await writes;
+    const expected = await db.sql<{ id: number; label: string }>('SELECT id, label FROM legacy.later');
+    const events = await readAllEvents(stack.brokers, stack.registryUrl, ['grow.legacy.later', 'grow.legacy.items'], { expectAtLeast: 3000 + 100 + 1, idleMs: 2500 });
+    const later = new Map<number, string>();
+    for (const event of events.filter((candidate) => candidate.topic === 'grow.legacy.later')) later.set(event.value!.after.id, event.value!.after.label);
+    expect(later.size).toBe(3000);
+    for (const row of expected) expect(later.get(row.id), `key ${row.id}`).toBe(row.label);
+    expect(events.some((event) => event.topic === 'grow.legacy.items' && event.value?.op === 'u' && event.value.after.label === 'still streaming')).toBe(true);
+  });
+});

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
+import type { Connector } from '../../../src/config/index.js';
+import { startKafkaStack, type EmbeddedKafkaStack } from '../../../src/embedded/stack.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createCaptureMetrics } from '../../../src/observability/metrics.js';
+import { createRegistryClient } from '../../../src/schema/registry-client.js';
+import { readAllEvents, type DecodedEvent } from '../../support/capture.js';
+import { testConnector } from '../../support/connector.js';
+import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
+
+/** Kafka orders events per key (partition), not across keys: compare in key order. */
+const byId = (events: DecodedEvent[]) => [...events].sort((a, b) => a.value!.after.id - b.value!.after.id);
+
+describe('capture: schema evolution', () => {
+  let db: TestDatabase;
+  let stack: EmbeddedKafkaStack;
+  let connector: Connector;
+  let worker: CaptureWorker | undefined;
+  const topic = 'evolve.legacy.people';
+  const start = () => startCapture(connector, { logger: createLogger({ level: 'silent' }), metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
+
+  beforeAll(async () => {
+    db = await createTestDatabase('capture_evolution');
+    stack = await startKafkaStack();
+    await db.sql(`CREATE SCHEMA legacy; CREATE TABLE legacy.people (id int PRIMARY KEY, name text NOT NULL);
+      INSERT INTO legacy.people VALUES (1, 'Ada');`);
+    connector = testConnector({ name: 'evolve', sourceUrl: db.url, tables: ['legacy.people'], brokers: stack.brokers, registryUrl: stack.registryUrl });
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.stop();
+  });
+
+  const versions = async () => (await (await fetch(`${stack.registryUrl}/subjects/${topic}-value/versions`)).json()) as number[];
+
+  it('continues with a new schema version after ALTER TABLE ADD COLUMN mid-stream', async () => {
+    worker = await start();
+    await db.sql(`INSERT INTO legacy.people VALUES (2, 'Grace')`);
+    await db.sql(`ALTER TABLE legacy.people ADD COLUMN email text`);
+    await db.sql(`INSERT INTO legacy.people VALUES (3, 'Edsger', 'ed@example.com')`);
+    const events = byId(await readAllEvents(stack.brokers, stack.registryUrl, [topic], { expectAtLeast: 3 }));
+    expect(events.map((event) => [event.value!.op, event.value!.after.id])).toEqual([['r', 1], ['c', 2], ['c', 3]]);
+    expect(events[2]!.value!.after.email).toBe('ed@example.com');
+    expect(events[2]!.valueSchemaId).not.toBe(events[1]!.valueSchemaId);
+    expect(await versions()).toEqual([1, 2]);
+  });
+
+  it('stops on an incompatible change with what changed, the broken rule and the fix, and loses nothing once fixed', async () => {
+    await db.sql(`ALTER TABLE legacy.people ADD COLUMN age int NOT NULL DEFAULT 0`);
+    await db.sql(`INSERT INTO legacy.people VALUES (4, 'Barbara', 'bl@example.com', 40)`);
+    const failure = await worker!.done.then(() => null, (error: Error) => error);
+    worker = undefined;
+    expect(failure?.message).toContain('what changed in legacy.people: column age added (integer, NOT NULL)');
+    expect(failure?.message).toMatch(/age.*BACKWARD/);
+    expect((failure as { fix?: string }).fix).toContain('ALTER TABLE "legacy"."people" ALTER COLUMN "age" DROP NOT NULL');
+    expect(await versions()).toEqual([1, 2]);
+
+    // The fix the message suggests: make the new column nullable. The change already in the WAL is then captured.
+    await db.sql(`ALTER TABLE legacy.people ALTER COLUMN age DROP NOT NULL`);
+    await db.sql(`INSERT INTO legacy.people VALUES (5, 'Tony', NULL, NULL)`);
+    worker = await start();
+    const events = byId(await readAllEvents(stack.brokers, stack.registryUrl, [topic], { expectAtLeast: 5 }));
+    expect(events.map((event) => event.value!.after.id)).toEqual([1, 2, 3, 4, 5]);
+    expect(events[3]!.value!.after).toMatchObject({ id: 4, name: 'Barbara', age: 40 });
+    expect(events[4]!.value!.after).toMatchObject({ id: 5, age: null });
+  });
+});
