@@ -37,14 +37,20 @@ export interface TableCodec {
   describeKey(change: ChangeEvent): string;
 }
 
+// Encoding goes through one growing scratch buffer, so each message costs one exact-size copy.
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
 /** Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary. */
 function frame(schemaId: number, type: Type, value: unknown): Buffer {
-  const body = type.toBuffer(value);
-  const framed = Buffer.allocUnsafe(5 + body.length);
-  framed[0] = 0;
-  framed.writeInt32BE(schemaId, 1);
-  body.copy(framed, 5);
-  return framed;
+  for (;;) {
+    const end = type.encode(value, scratch, 5);
+    if (end > 0) {
+      scratch[0] = 0;
+      scratch.writeInt32BE(schemaId, 1);
+      return Buffer.from(scratch.subarray(0, end));
+    }
+    scratch = Buffer.allocUnsafe(scratch.length * 2);
+  }
 }
 
 /**

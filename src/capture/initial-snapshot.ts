@@ -1,7 +1,7 @@
 import type { Connector } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { CaptureMetrics } from '../observability/metrics.js';
-import { connectClient } from '../pg/connect.js';
+import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import { splitQualified } from '../pg/identifiers.js';
 import { AckTracker } from './ack-tracker.js';
 import type { TableCodecs } from './codecs.js';
@@ -29,7 +29,7 @@ export async function runInitialSnapshot(options: {
   logger: Logger;
 }): Promise<void> {
   const { connector, state, codecs, sender, metrics, logger } = options;
-  const reader = await connectClient(connector.source.url, 'source');
+  const reader = await connectClient(connector.source.url, 'source', { options: SOURCE_SESSION_OPTIONS });
   const progress = new SnapshotProgress(logger);
   const consistentPoint = parseLsn(state.snapshot.consistentPoint);
   const transactions = new AckTracker(0n);

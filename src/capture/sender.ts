@@ -13,8 +13,10 @@ export interface OutgoingEvent {
 }
 
 export interface SenderOptions {
-  /** Events per produce request. */
+  /** Events per produce request. kafkajs groups a request's messages per partition in quadratic time, so keep it modest. */
   maxBatchEvents?: number;
+  /** Bytes per produce request; below the brokers' default max.message.bytes (1 MiB) even if all go to one partition. */
+  maxBatchBytes?: number;
   /** Bytes buffered before enqueue() makes the reader wait: the backpressure bound. */
   maxBufferedBytes?: number;
   /** Largest event value accepted; larger ones stop capture with a message naming the row. */
@@ -38,6 +40,7 @@ export class EventSender {
   private acknowledgedTotal = 0;
   private barriers: { target: number; resolve: () => void; reject: (error: Error) => void }[] = [];
   private readonly maxBatchEvents: number;
+  private readonly maxBatchBytes: number;
   private readonly maxBufferedBytes: number;
   private readonly maxMessageBytes: number;
 
@@ -45,7 +48,8 @@ export class EventSender {
     private readonly producer: Producer,
     private readonly options: SenderOptions = {},
   ) {
-    this.maxBatchEvents = options.maxBatchEvents ?? 2000;
+    this.maxBatchEvents = options.maxBatchEvents ?? 1000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 900 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
   }
@@ -77,7 +81,13 @@ export class EventSender {
 
   private pump(): void {
     if (this.sending || this.queue.length === 0 || this.failure) return;
-    const batch = this.queue.splice(0, this.maxBatchEvents);
+    let count = 0;
+    let bytes = 0;
+    while (count < this.queue.length && count < this.maxBatchEvents && bytes < this.maxBatchBytes) {
+      const event = this.queue[count++]!;
+      bytes += (event.value?.length ?? 0) + (event.key?.length ?? 0);
+    }
+    const batch = this.queue.splice(0, count);
     this.sending = this.send(batch).finally(() => {
       this.sending = null;
       this.pump();

@@ -3,7 +3,7 @@ import type { Connector } from '../config/index.js';
 import { checkSource } from '../doctor/checks.js';
 import { TandemError } from '../errors.js';
 import { publicationTables } from '../pg/catalog.js';
-import { connectClient } from '../pg/connect.js';
+import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import { quoteIdent, quoteQualified } from '../pg/identifiers.js';
 import { parseLsn, type Lsn } from './lsn.js';
 import { SIGNAL_TABLE } from './state.js';
@@ -81,7 +81,7 @@ export interface ExportedSlot {
  * point, so the initial snapshot and the stream meet exactly: no gap, no overlap.
  */
 export async function createSlotWithSnapshot(connector: Connector): Promise<ExportedSlot> {
-  const replication = new pg.Client({ connectionString: connector.source.url, replication: 'database' } as pg.ClientConfig);
+  const replication = new pg.Client({ connectionString: connector.source.url, replication: 'database', options: SOURCE_SESSION_OPTIONS } as pg.ClientConfig);
   await replication.connect();
   try {
     const { rows } = await replication.query<{ consistent_point: string; snapshot_name: string }>(

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type { Logger } from '../observability/logger.js';
+import { SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import { formatLsn, parseLsn, type Lsn } from './lsn.js';
 
 export type PgoutputMessage = Pgoutput.Message;
@@ -51,7 +52,7 @@ export interface ReplicationStream {
  * Keepalives and status updates always report the durable LSN.
  */
 export function startReplicationStream(options: ReplicationStreamOptions): ReplicationStream {
-  const service = new LogicalReplicationService({ connectionString: options.url } as pg.ClientConfig, {
+  const service = new LogicalReplicationService({ connectionString: options.url, options: SOURCE_SESSION_OPTIONS } as pg.ClientConfig, {
     acknowledge: { auto: false, timeoutSeconds: 0 },
     flowControl: { enabled: true },
   });

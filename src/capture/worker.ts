@@ -4,7 +4,7 @@ import { TandemError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import type { Logger } from '../observability/logger.js';
 import type { CaptureMetrics } from '../observability/metrics.js';
-import { connectClient } from '../pg/connect.js';
+import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import type { RegistryClient } from '../schema/registry-client.js';
 import { ChangeStreamHandler } from './changes.js';
 import { TableCodecs } from './codecs.js';
@@ -47,7 +47,7 @@ const HEARTBEAT_PREFIX = 'tandem.heartbeat';
 export async function startCapture(connector: Connector, options: CaptureOptions): Promise<CaptureWorker> {
   const { logger, metrics } = options;
   await preflight(connector);
-  const control = await connectClient(connector.source.url, 'source');
+  const control = await connectClient(connector.source.url, 'source', { options: SOURCE_SESSION_OPTIONS });
   const kafka = createKafka(connector.kafka, logger);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   const closeConnections = async () => {
@@ -146,7 +146,7 @@ export async function startCapture(connector: Connector, options: CaptureOptions
     const incremental = pending.length === 0 ? Promise.resolve() : runIncrementalSnapshots(pending);
 
     async function runIncrementalSnapshots(tables: string[]): Promise<void> {
-      const reader = await connectClient(connector.source.url, 'source');
+      const reader = await connectClient(connector.source.url, 'source', { options: SOURCE_SESSION_OPTIONS });
       try {
         for (const table of tables) {
           const afterKey = state!.snapshot.lastKey[table] ?? null;

@@ -56,10 +56,8 @@ Examples:
         fsyncIntervalMs: flags.fsyncIntervalMs,
         logger,
       });
-      const [bootstrap] = broker.brokers;
-      logger.info({ bootstrap, dataDir: flags.dataDir }, `broker listening on ${bootstrap}`);
-
-      await new Promise<void>((resolve) => {
+      // Handlers go in before the ready line: whoever reads it may signal us right away.
+      const stopped = new Promise<void>((resolve) => {
         const shutdown = () => {
           process.off('SIGINT', shutdown);
           process.off('SIGTERM', shutdown);
@@ -69,6 +67,9 @@ Examples:
         process.on('SIGINT', shutdown);
         process.on('SIGTERM', shutdown);
       });
+      const [bootstrap] = broker.brokers;
+      logger.info({ bootstrap, dataDir: flags.dataDir }, `broker listening on ${bootstrap}`);
+      await stopped;
       logger.info('broker stopped');
     });
 }

@@ -1,9 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { describeError, TandemError } from '../errors.js';
 import { redactSecrets } from '../observability/redact.js';
+import { registerBrokerCommand } from './broker.js';
 import { registerCaptureCommand } from './capture.js';
 import { registerDevCommand } from './dev.js';
 import { registerDoctorCommand } from './doctor.js';
+import { registerRegistryCommand } from './registry.js';
+import { registerSchemasCommand } from './schemas.js';
 
 export function buildProgram(): Command {
   const program = new Command('tandem')
@@ -17,6 +20,9 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerDoctorCommand(program);
   registerCaptureCommand(program);
+  registerSchemasCommand(program);
+  registerRegistryCommand(program);
+  registerBrokerCommand(program);
 
   for (const command of [program, ...program.commands]) {
     // One line of error, then the usage line (not the whole help).

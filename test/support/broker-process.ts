@@ -10,7 +10,7 @@ export interface BrokerProcess {
   bootstrap: string;
   /** Lines the broker printed on stdout and stderr (its JSON log lines go to stderr). */
   output: string[];
-  /** Resolves with the next stdout line that matches. */
+  /** Resolves with the next output line that matches. */
   nextLine(pattern: RegExp): Promise<string>;
   /** Ends the process with `signal` and waits for it to exit. */
   kill(signal: NodeJS.Signals): Promise<void>;

@@ -9,7 +9,7 @@ import { spawnTandem } from '../../support/process.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 
 const KEYS = 500;
-const KEYS_PER_TRANSACTION = 20;
+const KEYS_PER_TRANSACTION = 10;
 const CRASHES = 5;
 
 function writeConnectorFile(db: TestDatabase, stack: EmbeddedKafkaStack, name = 'crash', tables = ['legacy.counters'], chunkSize = 10): string {
@@ -35,7 +35,9 @@ describe('capture: crash safety', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('capture_crash');
-    stack = await startKafkaStack();
+    // A slow broker: produce responses come 200 ms late, so every kill lands while Kafka has not yet
+    // acknowledged events whose transactions capture has read (and must not confirm to the slot).
+    stack = await startKafkaStack({ brokerTestHooks: { delayResponseMs: (apiKey) => (apiKey === 0 ? 200 : 0) } });
     await db.sql(`CREATE SCHEMA legacy;
       CREATE TABLE legacy.counters (id int PRIMARY KEY, version int NOT NULL);
       INSERT INTO legacy.counters SELECT g, 0 FROM generate_series(1, ${KEYS}) g;`);
@@ -51,14 +53,14 @@ describe('capture: crash safety', () => {
     await writer.connect();
     let writing = true;
     let transactions = 0;
-    // Each transaction bumps the version of a run of keys, as fast as PostgreSQL allows, so Kafka
-    // always has unacknowledged events in flight when the kill lands. Every key's versions must
-    // arrive as 1, 2, 3, ... with no gap.
+    // Each transaction bumps the version of a run of keys; every key's versions must arrive as
+    // 1, 2, 3, ... with no gap.
     const workload = (async () => {
       while (writing) {
         const first = 1 + Math.floor(Math.random() * (KEYS - KEYS_PER_TRANSACTION));
         await writer.query('UPDATE legacy.counters SET version = version + 1 WHERE id BETWEEN $1 AND $2', [first, first + KEYS_PER_TRANSACTION - 1]);
         transactions++;
+        await new Promise((resolve) => setTimeout(resolve, 3));
       }
     })();
 

@@ -1,0 +1,1 @@
+export { startRegistry, type RegistryOptions, type RunningRegistry } from './server.js';

@@ -1,0 +1,95 @@
+/**
+ * avsc types for tandem's schemas, used by capture to encode and by consumers and tests to decode:
+ *
+ * - every Avro `long` is a JavaScript bigint (avsc's default long refuses values beyond 2^53);
+ *   encoding also accepts safe-integer numbers;
+ * - `decimal` decodes to its exact decimal text (`'-12.30'`) and encodes from that text or from
+ *   the unscaled bytes `toAvroValue` produces.
+ *
+ * Other logical types (date, time-micros, local-timestamp-micros, uuid) keep their underlying
+ * values: days as a number, microseconds as a bigint, text.
+ */
+import avro from 'avsc';
+import type { AvroSchemaJson } from './avro-schema.js';
+import { bytesToDecimal, decimalToBytes } from './decimal.js';
+
+/** Options for avsc's `Type.forSchema`, also handed to @kafkajs/confluent-schema-registry. */
+export function avroTypeOptions(): Partial<avro.ForSchemaOptions> {
+  return {
+    logicalTypes: { decimal: DecimalType },
+    typeHook: (schema) => (isPlainLong(schema) ? BIGINT_LONG : undefined),
+  };
+}
+
+export function createAvroType(schema: AvroSchemaJson): avro.Type {
+  return avro.Type.forSchema(schema as avro.Schema, avroTypeOptions());
+}
+
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+// avsc packs the returned bytes into the output at once, so one scratch buffer serves every write
+// (encoding is on the hot path of capture: no allocation per long).
+const scratch = Buffer.alloc(8);
+
+const BIGINT_LONG = avro.types.LongType.__with({
+  fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
+  toBuffer: (value: bigint | number) => {
+    if (typeof value === 'bigint') {
+      scratch.writeBigInt64LE(value);
+    } else {
+      // A safe integer as two's complement halves, without allocating a bigint.
+      const high = Math.floor(value / 4294967296);
+      scratch.writeUInt32LE(value - high * 4294967296, 0);
+      scratch.writeInt32LE(high, 4);
+    }
+    return scratch;
+  },
+  fromJSON: (json: unknown) => BigInt(json as string | number),
+  toJSON: (value: bigint) => (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()),
+  isValid: (value: unknown) => (typeof value === 'bigint' && value >= LONG_MIN && value <= LONG_MAX) || Number.isSafeInteger(value),
+  compare: (a: bigint | number, b: bigint | number) => (BigInt(a) === BigInt(b) ? 0 : BigInt(a) < BigInt(b) ? -1 : 1),
+});
+
+/** `long` itself or a long whose logical type avsc will not wrap (decimal is the only one registered). */
+function isPlainLong(schema: unknown): boolean {
+  if (schema === 'long') return true;
+  return typeof schema === 'object' && schema !== null && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'long';
+}
+
+class DecimalType extends avro.types.LogicalType {
+  private readonly precision: number;
+  private readonly scale: number;
+
+  constructor(schema: avro.Schema, options?: unknown) {
+    super(schema, options);
+    const attributes = schema as { precision?: number; scale?: number };
+    this.precision = attributes.precision ?? 0;
+    this.scale = attributes.scale ?? 0;
+  }
+
+  protected override _fromValue(value: Buffer): string {
+    return bytesToDecimal(value, this.scale);
+  }
+
+  protected override _toValue(value: unknown): Buffer | undefined {
+    if (Buffer.isBuffer(value)) return value;
+    if (typeof value === 'string' || typeof value === 'bigint' || typeof value === 'number') {
+      try {
+        return decimalToBytes(String(value), this.precision, this.scale);
+      } catch {
+        return undefined; // avsc reports the value as invalid for the type
+      }
+    }
+    return undefined;
+  }
+
+  protected override _resolve(type: avro.Type): ((value: Buffer) => string) | undefined {
+    const other = type as unknown as { precision?: number; scale?: number };
+    if (type instanceof DecimalType && other.precision === this.precision && other.scale === this.scale) return (value) => this._fromValue(value);
+    return undefined;
+  }
+
+  protected override _export(attributes: avro.Schema): void {
+    Object.assign(attributes, { precision: this.precision, scale: this.scale });
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Avro decimal: the unscaled integer (value × 10^scale) as big-endian two's-complement bytes.
+ * Exact in both directions, via bigint and decimal strings (never a JavaScript number).
+ */
+
+const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/** `-12.5` at scale 2 → bytes of -1250. Throws when the value needs more digits than allowed. */
+export function decimalToBytes(text: string, precision: number, scale: number): Buffer {
+  const match = DECIMAL.exec(text.trim());
+  if (!match || (match[2] === '' && (match[3] ?? '') === '')) throw new Error(`not a decimal number: ${JSON.stringify(text)}`);
+  const [, sign, integer, fraction = '', exponent = '0'] = match;
+  let digits = `${integer}${fraction}`;
+  // value = digits × 10^shift, and we want digits × 10^(shift + scale) as an integer.
+  const shift = Number(exponent) - fraction.length + scale;
+  if (shift >= 0) {
+    digits += '0'.repeat(shift);
+  } else {
+    const dropped = digits.slice(shift);
+    if (/[^0]/.test(dropped)) throw new Error(`${text} has more than ${scale} decimal places`);
+    digits = digits.slice(0, shift);
+  }
+  const significant = digits.replace(/^0+/, '');
+  if (significant.length > precision) throw new Error(`${text} does not fit decimal(${precision},${scale})`);
+  const unscaled = BigInt(significant || '0');
+  return bigintToBytes(sign === '-' ? -unscaled : unscaled);
+}
+
+/** Bytes of an unscaled integer → its exact decimal text at `scale` (`-12.50`). */
+export function bytesToDecimal(bytes: Uint8Array, scale: number): string {
+  const unscaled = bytesToBigint(bytes);
+  const negative = unscaled < 0n;
+  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${text}` : text;
+}
+
+export function bigintToBytes(value: bigint): Buffer {
+  const bytes: number[] = [];
+  let rest = value;
+  // Shift out bytes until the remaining sign bits are all 0 (or all 1) and the top byte carries the sign.
+  do {
+    bytes.unshift(Number(rest & 0xffn));
+    rest >>= 8n;
+  } while (!((rest === 0n && (bytes[0]! & 0x80) === 0) || (rest === -1n && (bytes[0]! & 0x80) !== 0)));
+  return Buffer.from(bytes);
+}
+
+export function bytesToBigint(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  if (bytes.length > 0 && (bytes[0]! & 0x80) !== 0) value -= 1n << BigInt(bytes.length * 8);
+  return value;
+}
