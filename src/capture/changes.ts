@@ -1,5 +1,4 @@
 import type { Pgoutput } from 'pg-logical-replication';
-import type { CaptureMetrics } from '../observability/metrics.js';
 import { AckTracker, type TrackedTransaction } from './ack-tracker.js';
 import type { TableCodec, TableCodecs } from './codecs.js';
 import { emitChange } from './emitter.js';
@@ -35,7 +34,6 @@ export class ChangeStreamHandler {
     private readonly codecs: TableCodecs,
     private readonly sender: EventSender,
     private readonly snapshots: IncrementalSnapshots,
-    private readonly metrics: CaptureMetrics,
   ) {
     this.tracker = new AckTracker(startLsn);
   }
@@ -63,7 +61,7 @@ export class ChangeStreamHandler {
         for (const relation of message.relations) {
           if (relation.relationOid === this.signalRelationOid) continue;
           const codec = this.codecs.forRelation(relation.relationOid);
-          wait = emitChange(this.sender, this.metrics, codec, { op: 't', before: null, after: null, source: this.source(codec, lsn) }, this.transaction!) ?? wait;
+          wait = emitChange(this.sender, codec, { op: 't', before: null, after: null, source: this.source(codec, lsn) }, this.transaction!) ?? wait;
         }
         return wait;
       }
@@ -105,7 +103,7 @@ export class ChangeStreamHandler {
   }
 
   private emit(codec: TableCodec, change: ChangeEvent): Promise<void> | undefined {
-    return emitChange(this.sender, this.metrics, codec, change, this.transaction!);
+    return emitChange(this.sender, codec, change, this.transaction!);
   }
 
   private source(codec: TableCodec, lsn: Lsn): SourceInfo {

@@ -17,11 +17,6 @@ import { compatibleAlternatives, describeTableChange } from './schema-change.js'
 import type { ChangeEvent } from './events.js';
 import type { SnapshotTable } from './snapshot.js';
 
-export interface EncodedMessage {
-  topic: string;
-  key: Buffer | null;
-  value: Buffer | null;
-}
 
 /** Everything needed to turn one table's changes into Confluent-framed Avro messages. */
 export interface TableCodec {
@@ -32,10 +27,12 @@ export interface TableCodec {
   topic: string;
   definition: TableDefinition;
   snapshotTable: SnapshotTable;
-  /** The Kafka messages of a change: a delete is followed by a tombstone so compaction can drop the key. */
-  encode(change: ChangeEvent): EncodedMessage[];
+  /** Key and value of a change's Kafka message, in the Confluent wire format. */
+  encode(change: ChangeEvent): { key: Buffer | null; value: Buffer };
   describeKey(change: ChangeEvent): string;
 }
+
+const NO_COLUMNS: string[] = [];
 
 // Encoding goes through one growing scratch buffer, so each message costs one exact-size copy.
 let scratch = Buffer.allocUnsafe(64 * 1024);
@@ -171,14 +168,11 @@ export class TableCodecs {
           before: before?.row ?? null,
           after: after?.row ?? null,
           op: change.op,
-          source: { ...change.source, lsn: change.source.lsn, commitLsn: change.source.commitLsn },
-          tsMs: BigInt(Date.now()),
-          unchangedToastColumns: after?.unchangedToastColumns ?? [],
+          source: change.source,
+          tsMs: Date.now(),
+          unchangedToastColumns: after?.unchangedToastColumns ?? NO_COLUMNS,
         };
-        const value = frame(valueId, valueType, envelope);
-        const messages: EncodedMessage[] = [{ topic: derived.topic, key, value }];
-        if (change.op === 'd' && key) messages.push({ topic: derived.topic, key, value: null });
-        return messages;
+        return { key, value: frame(valueId, valueType, envelope) };
       },
       describeKey(change) {
         const row = change.after ?? change.before ?? {};

@@ -48,7 +48,7 @@ export async function runInitialSnapshot(options: {
         const chunkTransaction = transactions.begin();
         for (const row of chunk.rows) {
           const source = { connector: connector.name, lsn: consistentPoint, commitLsn: null, sequence: sequence++, txId: null, tsMs: Date.now(), schema, table: tableName, snapshot: true };
-          const wait = emitChange(sender, metrics, codec, { op: 'r', before: null, after: row, source }, chunkTransaction);
+          const wait = emitChange(sender, codec, { op: 'r', before: null, after: row, source }, chunkTransaction);
           if (wait) await wait;
         }
         chunkTransaction.commit(0n);

@@ -1,15 +1,17 @@
 import type { Message, Producer } from 'kafkajs';
 import { TandemError } from '../errors.js';
 
+/** One Kafka message and what to tell once Kafka acknowledged it. Passed to kafkajs as the message itself. */
 export interface OutgoingEvent {
   topic: string;
   key: Buffer | null;
+  /** null: a tombstone. */
   value: Buffer | null;
-  headers?: Record<string, string>;
-  /** Called once Kafka acknowledged this event (acks=-1). */
-  acknowledged: { acknowledge(count: number): void };
-  /** For error messages: which row this is. */
-  describe(): string;
+  /** Its source transaction, told how many of its events Kafka acknowledged (acks=-1). */
+  transaction: { acknowledge(count: number): void };
+  /** For metrics: the table, and the op (null for a tombstone). */
+  table: string;
+  op: string | null;
 }
 
 export interface SenderOptions {
@@ -19,8 +21,8 @@ export interface SenderOptions {
   maxBatchBytes?: number;
   /** Bytes buffered before enqueue() makes the reader wait: the backpressure bound. */
   maxBufferedBytes?: number;
-  /** Largest event value accepted; larger ones stop capture with a message naming the row. */
-  maxMessageBytes?: number;
+  /** Called after each acknowledged batch, per run of events of one table and op (tombstones excluded). */
+  onAcknowledged?: (table: string, op: string, events: number) => void;
   onBatchSent?: (events: number, bytes: number) => void;
 }
 
@@ -42,7 +44,6 @@ export class EventSender {
   private readonly maxBatchEvents: number;
   private readonly maxBatchBytes: number;
   private readonly maxBufferedBytes: number;
-  private readonly maxMessageBytes: number;
 
   constructor(
     private readonly producer: Producer,
@@ -51,18 +52,12 @@ export class EventSender {
     this.maxBatchEvents = options.maxBatchEvents ?? 1000;
     this.maxBatchBytes = options.maxBatchBytes ?? 900 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
-    this.maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
   }
 
   /** Queues an event; the returned promise resolves when there is room for more (await it). */
   enqueue(event: OutgoingEvent): Promise<void> | undefined {
     if (this.failure) throw this.failure;
     const size = (event.value?.length ?? 0) + (event.key?.length ?? 0);
-    if (size > this.maxMessageBytes) {
-      throw new TandemError(`change event for ${event.describe()} is ${size} bytes, over the ${this.maxMessageBytes}-byte limit; capture stopped before acknowledging it`, {
-        fix: 'raise max.message.bytes on the topic and capture.maxMessageBytes, or exclude the oversized column from the publication',
-      });
-    }
     this.queue.push(event);
     this.queuedTotal++;
     this.bufferedBytes += size;
@@ -100,7 +95,7 @@ export class EventSender {
     for (const event of batch) {
       let messages = byTopic.get(event.topic);
       if (!messages) byTopic.set(event.topic, (messages = []));
-      messages.push({ key: event.key, value: event.value, headers: event.headers });
+      messages.push(event as Message);
       bytes += (event.value?.length ?? 0) + (event.key?.length ?? 0);
     }
     try {
@@ -116,18 +111,12 @@ export class EventSender {
     }
     this.bufferedBytes -= bytes;
     this.acknowledgedTotal += batch.length;
-    // Count acknowledgements per transaction handle: consecutive events mostly share one.
-    let current = batch[0]!.acknowledged;
-    let count = 0;
-    for (const event of batch) {
-      if (event.acknowledged !== current) {
-        current.acknowledge(count);
-        current = event.acknowledged;
-        count = 0;
-      }
-      count++;
+    forEachRun(batch, (a, b) => a.transaction === b.transaction, (first, count) => first.transaction.acknowledge(count));
+    const onAcknowledged = this.options.onAcknowledged;
+    if (onAcknowledged) {
+      const events = batch.filter((event) => event.op !== null);
+      forEachRun(events, (a, b) => a.table === b.table && a.op === b.op, (first, count) => onAcknowledged(first.table, first.op!, count));
     }
-    current.acknowledge(count);
     this.options.onBatchSent?.(batch.length, bytes);
     this.barriers = this.barriers.filter((barrier) => {
       if (barrier.target > this.acknowledgedTotal) return true;
@@ -145,5 +134,16 @@ export class EventSender {
 
   get error(): Error | null {
     return this.failure;
+  }
+}
+
+/** Calls `tell` once per run of consecutive alike events (the events of one transaction come together). */
+function forEachRun(events: OutgoingEvent[], alike: (a: OutgoingEvent, b: OutgoingEvent) => boolean, tell: (first: OutgoingEvent, count: number) => void): void {
+  let start = 0;
+  for (let index = 1; index <= events.length; index++) {
+    if (index === events.length || !alike(events[index]!, events[start]!)) {
+      tell(events[start]!, index - start);
+      start = index;
+    }
   }
 }

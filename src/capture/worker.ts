@@ -64,7 +64,10 @@ export async function startCapture(connector: Connector, options: CaptureOptions
     await producer.connect();
     const codecs = new TableCodecs(connector, control, options.registry, logger);
     await codecs.ensureTopics(kafka);
-    const sender = new EventSender(producer, { onBatchSent: (_events, bytes) => metrics.bytes.inc(bytes) });
+    const sender = new EventSender(producer, {
+      onAcknowledged: (table, op, events) => metrics.events.inc({ table, op }, events),
+      onBatchSent: (_events, bytes) => metrics.bytes.inc(bytes),
+    });
     const saveState = () => writeState(control, connector.name, state!);
 
     let slot = await readSlot(control, connector.source.slot);
@@ -100,7 +103,7 @@ export async function startCapture(connector: Connector, options: CaptureOptions
 
     const startLsn = slot.confirmedFlushLsn ?? 0n;
     const snapshots = new IncrementalSnapshots(connector.name, control, codecs, sender, metrics, logger);
-    const handler = new ChangeStreamHandler(connector.name, startLsn, codecs, sender, snapshots, metrics);
+    const handler = new ChangeStreamHandler(connector.name, startLsn, codecs, sender, snapshots);
     let activity = Date.now();
     // When the durable LSN last moved, or nothing was waiting for Kafka: a stuck broker shows here.
     let lastDurable = startLsn;
