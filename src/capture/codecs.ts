@@ -44,7 +44,9 @@ function frame(schemaId: number, type: Type, value: unknown): Buffer {
     if (end > 0) {
       scratch[0] = 0;
       scratch.writeInt32BE(schemaId, 1);
-      return Buffer.from(scratch.subarray(0, end));
+      const framed = Buffer.allocUnsafe(end);
+      scratch.copy(framed, 0, 0, end);
+      return framed;
     }
     scratch = Buffer.allocUnsafe(scratch.length * 2);
   }

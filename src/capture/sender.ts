@@ -49,7 +49,7 @@ export class EventSender {
     private readonly producer: Producer,
     private readonly options: SenderOptions = {},
   ) {
-    this.maxBatchEvents = options.maxBatchEvents ?? 1000;
+    this.maxBatchEvents = options.maxBatchEvents ?? 2000;
     this.maxBatchBytes = options.maxBatchBytes ?? 900 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
   }

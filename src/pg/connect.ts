@@ -4,10 +4,10 @@ import { redactSecrets } from '../observability/redact.js';
 
 /**
  * Session settings for connections to the source: capture parses PostgreSQL's text output
- * exactly, so dates must be ISO, intervals in the postgres style, floats round-trippable and
- * bytea in hex, whatever the server's defaults are.
+ * exactly, so dates must be ISO, intervals in the postgres style, floats round-trippable, bytea in
+ * hex and time zones UTC, whatever the server's defaults are.
  */
-export const SOURCE_SESSION_OPTIONS = '-c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3 -c bytea_output=hex';
+export const SOURCE_SESSION_OPTIONS = '-c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=3 -c bytea_output=hex -c TimeZone=UTC';
 
 /** Where a connection string points, without its password: for messages. */
 export function describeUrl(url: string): string {

@@ -27,28 +27,52 @@ export function createAvroType(schema: AvroSchemaJson): avro.Type {
 
 const LONG_MIN = -(2n ** 63n);
 const LONG_MAX = 2n ** 63n - 1n;
-// avsc packs the returned bytes into the output at once, so one scratch buffer serves every write
+/** Below this magnitude a long's zigzag form fits a double exactly, so no bigint arithmetic is needed. */
+const EXACT_AS_NUMBER = 2 ** 52;
+// avsc copies the returned bytes into its output at once, so one scratch buffer serves every write
 // (encoding is on the hot path of capture: no allocation per long).
-const scratch = Buffer.alloc(8);
+const varint = Buffer.alloc(10);
 
-const BIGINT_LONG = avro.types.LongType.__with({
-  fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
-  toBuffer: (value: bigint | number) => {
-    if (typeof value === 'bigint') {
-      scratch.writeBigInt64LE(value);
-    } else {
-      // A safe integer as two's complement halves, without allocating a bigint.
-      const high = Math.floor(value / 4294967296);
-      scratch.writeUInt32LE(value - high * 4294967296, 0);
-      scratch.writeInt32LE(high, 4);
+/** Avro's zigzag varint of a long, written straight from a number or bigint. */
+function encodeLong(value: bigint | number): Buffer {
+  const number = typeof value === 'number' ? value : value > -EXACT_AS_NUMBER && value < EXACT_AS_NUMBER ? Number(value) : null;
+  let length = 0;
+  if (number !== null && number > -EXACT_AS_NUMBER && number < EXACT_AS_NUMBER) {
+    let zigzag = number >= 0 ? number * 2 : -number * 2 - 1;
+    while (zigzag >= 128) {
+      varint[length++] = (zigzag % 128) | 128;
+      zigzag = Math.floor(zigzag / 128);
     }
-    return scratch;
+    varint[length++] = zigzag;
+  } else {
+    const big = BigInt(value);
+    let zigzag = big >= 0n ? big << 1n : ((-big) << 1n) - 1n;
+    while (zigzag >= 128n) {
+      varint[length++] = Number(zigzag & 127n) | 128;
+      zigzag >>= 7n;
+    }
+    varint[length++] = Number(zigzag);
+  }
+  return varint.subarray(0, length);
+}
+
+function decodeLong(bytes: Buffer): bigint {
+  let zigzag = 0n;
+  for (let index = bytes.length - 1; index >= 0; index--) zigzag = (zigzag << 7n) | BigInt(bytes[index]! & 127);
+  return zigzag & 1n ? -(zigzag >> 1n) - 1n : zigzag >> 1n;
+}
+
+const BIGINT_LONG = avro.types.LongType.__with(
+  {
+    fromBuffer: decodeLong,
+    toBuffer: encodeLong,
+    fromJSON: (json: unknown) => BigInt(json as string | number),
+    toJSON: (value: bigint) => (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()),
+    isValid: (value: unknown) => (typeof value === 'bigint' && value >= LONG_MIN && value <= LONG_MAX) || Number.isSafeInteger(value),
+    compare: (a: bigint | number, b: bigint | number) => (BigInt(a) === BigInt(b) ? 0 : BigInt(a) < BigInt(b) ? -1 : 1),
   },
-  fromJSON: (json: unknown) => BigInt(json as string | number),
-  toJSON: (value: bigint) => (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()),
-  isValid: (value: unknown) => (typeof value === 'bigint' && value >= LONG_MIN && value <= LONG_MAX) || Number.isSafeInteger(value),
-  compare: (a: bigint | number, b: bigint | number) => (BigInt(a) === BigInt(b) ? 0 : BigInt(a) < BigInt(b) ? -1 : 1),
-});
+  true, // noUnpack: the methods above read and write the zigzag varint bytes themselves
+);
 
 /** `long` itself or a long whose logical type avsc will not wrap (decimal is the only one registered). */
 function isPlainLong(schema: unknown): boolean {

@@ -94,6 +94,9 @@ interface CompiledColumn {
 
 type Converter = (value: unknown) => AvroValue;
 
+/** `2024-01-02 03:04:05.123+00`: years 1000-9999 (formatIsoUtc's four-digit range), offset zero. */
+const UTC_TIMESTAMPTZ = /^([1-9]\d{3}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(?:\+00(?::00)?|Z)$/;
+
 const compiledTables = new WeakMap<TableDefinition, { columns: CompiledColumn[]; key: CompiledColumn[] }>();
 const columnConverters = new WeakMap<ColumnDefinition, Converter>();
 
@@ -174,6 +177,9 @@ function converterFor(type: PgType): Converter {
     case 'timestamptz':
       return nonNull((value) => {
         const text = expectString(value);
+        // Already UTC (capture's sessions use TimeZone=UTC): only the separators change.
+        const utc = UTC_TIMESTAMPTZ.exec(text);
+        if (utc) return `${utc[1]}T${utc[2]}${utc[3] ? utc[3].padEnd(7, '0') : ''}Z`;
         return /^-?infinity$/.test(text) ? text : formatIsoUtc(parseTimestamptz(text));
       });
     case 'interval':

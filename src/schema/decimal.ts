@@ -22,7 +22,9 @@ export function decimalToBytes(text: string, precision: number, scale: number): 
   }
   const significant = digits.replace(/^0+/, '');
   if (significant.length > precision) throw new Error(`${text} does not fit decimal(${precision},${scale})`);
-  const unscaled = BigInt(significant || '0');
+  // Up to 15 digits a double holds the integer exactly; bigint arithmetic is much slower (hot path of capture).
+  if (significant.length <= 15) return safeIntegerToBytes(sign === '-' ? -Number(significant || '0') : Number(significant || '0'));
+  const unscaled = BigInt(significant);
   return bigintToBytes(sign === '-' ? -unscaled : unscaled);
 }
 
@@ -33,6 +35,22 @@ export function bytesToDecimal(bytes: Uint8Array, scale: number): string {
   const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
   const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
   return negative ? `-${text}` : text;
+}
+
+/** Minimal big-endian two's-complement bytes of a safe integer. */
+function safeIntegerToBytes(value: number): Buffer {
+  // A negative value's bytes are the inverted bytes of -value - 1, which stays exact as a double.
+  const negative = value < 0;
+  let rest = negative ? -value - 1 : value;
+  let length = 1;
+  while (rest >= 2 ** (8 * length - 1)) length++;
+  const bytes = Buffer.allocUnsafe(length);
+  for (let index = length - 1; index >= 0; index--) {
+    const byte = rest % 256;
+    bytes[index] = negative ? 255 - byte : byte;
+    rest = Math.floor(rest / 256);
+  }
+  return bytes;
 }
 
 export function bigintToBytes(value: bigint): Buffer {
