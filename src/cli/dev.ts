@@ -11,6 +11,7 @@ import { startKafkaStack } from '../embedded/stack.js';
 import { createCaptureMetrics } from '../observability/metrics.js';
 import { startObservabilityServer } from '../observability/server.js';
 import { createRegistryClient } from '../schema/registry-client.js';
+import { redactSecrets } from '../observability/redact.js';
 import { commandContext } from './context.js';
 
 interface DevFlags {
@@ -67,7 +68,21 @@ Examples:
 
         const metrics = createCaptureMetrics();
         const worker = await startCapture(connector, { logger, metrics, registry: createRegistryClient(connector.registry) });
-        const server = await startObservabilityServer({ port: flags.metricsPort, registry: metrics.registry, health: () => ({ healthy: true }) });
+        const stallAfterMs = connector.capture.heartbeatIntervalMs * 3;
+        const server = await startObservabilityServer({ port: flags.metricsPort, registry: metrics.registry, health: () => worker.health(stallAfterMs) });
+        const topics = connector.source.tables.map((table) => `${connector.kafka.topicPrefix}.${table}`);
+        process.stdout.write(
+          [
+            'tandem dev: the embedded stack is running (Ctrl-C stops it; data stays in ' + dataDir + ')',
+            `  legacy database   ${redactSecrets(postgres.urlFor('legacy'))}`,
+            `  new database      ${redactSecrets(postgres.urlFor('app'))}`,
+            `  Kafka broker      ${stack.brokers.join(',')}  topics: ${topics.join(', ')}`,
+            `  schema registry   ${stack.registryUrl}/subjects`,
+            `  capture metrics   ${server.url}/metrics  health: ${server.url}/health`,
+            `  try               kcat -b ${stack.brokers[0]} -L`,
+            '',
+          ].join('\n'),
+        );
         const legacy = new pg.Client({ connectionString: postgres.urlFor('legacy') });
         await legacy.connect();
         let transactions = 0;

@@ -1,7 +1,8 @@
-import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { TandemError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface EmbeddedPostgresOptions {
@@ -38,6 +39,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const parent = ownsDataDir ? mkdtempSync(path.join(tmpdir(), 'tandem-pg-')) : undefined;
   if (parent) chmodSync(parent, 0o777);
   const databaseDir = options.dataDir ?? path.join(parent!, 'data');
+  if (process.getuid?.() === 0) assertReachableByPostgresUser(path.dirname(path.resolve(databaseDir)));
   const log = options.logger;
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
@@ -60,7 +62,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       '-c', 'fsync=on',
     ],
   });
-  const { existsSync } = await import('node:fs');
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
   await server.start();
 
@@ -74,6 +75,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
       if (parent) rmSync(parent, { recursive: true, force: true });
     },
   };
+}
+
+/** As root the server runs as `postgres`, which must be able to enter every folder above its data. */
+function assertReachableByPostgresUser(folder: string): void {
+  for (let current = folder; ; current = path.dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) {
+      throw new TandemError(`the postgres user cannot enter ${current}, which holds the embedded PostgreSQL data directory`, {
+        fix: `chmod o+x ${current}, or choose a data directory elsewhere (--data-dir)`,
+      });
+    }
+    if (current === path.dirname(current)) return;
+  }
 }
 
 /**
