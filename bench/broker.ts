@@ -1,10 +1,12 @@
 /**
  * Embedded broker throughput with kafkajs: produce (batches of 500, acks=-1) and consume, for 100 B
- * and 1 KB messages. The broker runs in a child process so its CPU time can be read separately from
- * the client's. Run with `npm run bench:broker`; extra arguments go to the broker, e.g.
- * `npm run bench:broker -- --fsync always`. Prints figures, asserts nothing.
+ * and 1 KB messages. The broker runs in a child process (`tandem broker`) so its CPU time can be read
+ * separately from the client's, from /proc/<pid>/stat (Linux only). Run with `npm run bench:broker`;
+ * extra arguments go to the broker, e.g. `npm run bench:broker -- --fsync always`. Prints figures,
+ * asserts nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -23,20 +25,34 @@ interface Measure {
   brokerCpu: number;
 }
 
-async function brokerCpuSeconds(broker: BrokerProcess): Promise<number> {
-  const line = broker.nextLine(/cpuSeconds/);
-  broker.child.kill('SIGUSR2');
-  return (JSON.parse(await line) as { cpuSeconds: number }).cpuSeconds;
+/** Clock ticks per second, the unit of the CPU times in /proc/<pid>/stat (USER_HZ, almost always 100). */
+const CLOCK_TICKS = (() => {
+  try {
+    const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    if (Number.isInteger(ticks) && ticks > 0) return ticks;
+  } catch {
+    // no getconf: fall back to the usual value
+  }
+  return 100;
+})();
+
+/** CPU seconds (user + system, all threads) the broker process has used, from /proc/<pid>/stat (Linux). */
+function brokerCpuSeconds(broker: BrokerProcess): number {
+  const stat = readFileSync(`/proc/${broker.child.pid}/stat`, 'utf8');
+  // Field 2 (comm) is in parentheses and may contain spaces: count fields from after its closing one,
+  // where field 3 (state) is at index 0, so field 14 (utime) is at 11 and field 15 (stime) at 12.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 async function measure(broker: BrokerProcess, work: () => Promise<void>): Promise<Measure> {
-  const brokerBefore = await brokerCpuSeconds(broker);
+  const brokerBefore = brokerCpuSeconds(broker);
   const clientBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   await work();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const client = process.cpuUsage(clientBefore);
-  const brokerCpu = (await brokerCpuSeconds(broker)) - brokerBefore;
+  const brokerCpu = brokerCpuSeconds(broker) - brokerBefore;
   return { seconds, clientCpu: (client.user + client.system) / 1e6, brokerCpu };
 }
 

@@ -1,6 +1,6 @@
 /**
  * PostgreSQL type → Avro type, following Debezium where it has a rule. The table is documented in
- * src/schema/README.md; `classifyPgType` is the one place that decides, so the schema derivation
+ * README.md ("Type mapping"); `classifyPgType` is the one place that decides, so the schema derivation
  * and the value converter cannot disagree.
  */
 import type { AvroSchemaJson } from './avro-schema.js';

@@ -1,9 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-
-const CLI = fileURLToPath(new URL('./broker-cli.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { repoRoot, tandemBin } from './cli.js';
 
 export interface BrokerProcess {
   child: ChildProcess;
@@ -16,10 +13,13 @@ export interface BrokerProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `tandem broker --port 0 ...args` as a child process and waits for its bootstrap log line. */
+/**
+ * Starts `tandem broker --port 0 ...args` (`node bin/tandem.js`, so `child.pid` is the broker itself)
+ * as a child process and waits for its bootstrap log line.
+ */
 export async function spawnBroker(args: string[]): Promise<BrokerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'broker', '--port', '0', ...args], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [tandemBin, 'broker', '--port', '0', ...args], {
+    cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TANDEM_LOG_LEVEL: 'info' },
   });

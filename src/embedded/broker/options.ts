@@ -1,7 +1,7 @@
 import type { Logger } from '../../observability/logger.js';
 import { TandemError } from '../../errors.js';
 
-/** When appended data is forced to disk; see README.md ("Durability"). */
+/** When appended data is forced to disk; see the main README.md ("Durability"). */
 export type FsyncPolicy = 'always' | 'interval' | 'never';
 
 export interface BrokerTestHooks {

@@ -1,17 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../../../src/embedded/registry/index.js';
 import { avroTypeOptions } from '../../../src/schema/avro-type.js';
 import { createRegistryClient } from '../../../src/schema/registry-client.js';
-
-// The tsx loader by absolute URL, so children started outside the repository still find it.
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+import { spawnTandem, type TandemProcess } from '../../support/process.js';
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
@@ -211,27 +206,18 @@ describe('embedded schema registry', () => {
 });
 
 describe('registry process', () => {
-  const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'registry-process.ts');
-  const children: ChildProcess[] = [];
+  const children: TandemProcess[] = [];
 
   afterAll(() => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
-  function launch(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn(process.execPath, ['--import', tsxLoader, entry, 'registry', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    return new Promise((resolve, reject) => {
-      let output = '';
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
-        if (match) resolve({ child, url: match[1]! });
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.on('exit', (code) => reject(new Error(`registry exited with ${code}: ${output}`)));
-    });
+  /** `tandem registry --port 0 --data-dir DIR` (bin/tandem.js) as a child process, once it is listening. */
+  async function launch(dataDir: string): Promise<TandemProcess & { url: string }> {
+    const registry = spawnTandem(['registry', '--port', '0', '--data-dir', dataDir]);
+    children.push(registry);
+    const ready = await registry.waitForOutput(/listening on http:\/\/[\d.:]+/);
+    return { ...registry, url: ready.slice('listening on '.length) };
   }
 
   it('keeps ids and versions after being killed with SIGKILL and restarted on the same data dir', async () => {
@@ -242,9 +228,8 @@ describe('registry process', () => {
     const v2 = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify(customerV2) }, { subject: 'crash-value' });
     const other = await client.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Key', fields: [{ name: 'id', type: 'long' }] }) }, { subject: 'crash-key' });
 
-    const exited = new Promise((resolve) => first.child.once('exit', resolve));
     first.child.kill('SIGKILL');
-    await exited;
+    await first.exited;
 
     const second = await launch(dataDir);
     const latest = await fetch(`${second.url}/subjects/crash-value/versions/latest`).then((response) => response.json());
@@ -255,5 +240,6 @@ describe('registry process', () => {
     const fresh = await new SchemaRegistry({ host: second.url }).register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Other', fields: [] }) }, { subject: 'new-value' });
     expect(fresh.id).toBe(Math.max(v1.id, v2.id, other.id) + 1);
     second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
   });
 });

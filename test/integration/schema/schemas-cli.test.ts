@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../../../src/embedded/registry/index.js';
 import { createAvroType } from '../../../src/schema/avro-type.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
-import { runSchemasCli } from './cli.js';
+import { runTandem } from '../../support/cli.js';
 
 const VALUE_FILE = 'schemas/shop.legacy.customers-value.avsc';
 const KEY_FILE = 'schemas/shop.legacy.customers-key.avsc';
@@ -25,7 +25,7 @@ describe('tandem schemas generate and check', () => {
   let db: TestDatabase;
   let project: string;
   let registry: RunningRegistry;
-  const tandem = (...args: string[]) => runSchemasCli(args, { cwd: project });
+  const tandem = (...args: string[]) => runTandem(args, { cwd: project });
 
   beforeAll(async () => {
     db = await createTestDatabase('schemas');
@@ -191,7 +191,7 @@ describe('tandem schemas generate and check', () => {
 
 describe('tandem schemas check on bad input', () => {
   const project = mkdtempSync(path.join(tmpdir(), 'tandem-bad-schemas-'));
-  const tandem = (...args: string[]) => runSchemasCli(args, { cwd: project });
+  const tandem = (...args: string[]) => runTandem(args, { cwd: project });
   const write = (name: string, text: string) => {
     mkdirSync(path.join(project, 'schemas'), { recursive: true });
     writeFileSync(path.join(project, 'schemas', name), text);
