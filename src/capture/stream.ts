@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
-import type { Logger } from '../observability/logger.js';
 import { SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import { formatLsn, parseLsn, type Lsn } from './lsn.js';
 
@@ -36,7 +35,6 @@ export interface ReplicationStreamOptions {
   onMessage: (lsn: Lsn, message: PgoutputMessage) => Promise<void> | void;
   /** How often to send a standby status update with the durable LSN. */
   statusIntervalMs?: number;
-  logger: Logger;
 }
 
 export interface ReplicationStream {

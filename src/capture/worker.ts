@@ -27,8 +27,6 @@ export interface CaptureOptions {
 export interface CaptureWorker {
   /** Resolves when capture stops after stop(); rejects with the reason it failed. */
   done: Promise<void>;
-  /** Last time a WAL message arrived (heartbeats included): /health fails when this gets old. */
-  lastActivity(): number;
   /** The LSN confirmed (or about to be) to the slot. */
   durableLsn(): Lsn;
   /** Unhealthy when no WAL message arrived for `stallAfterMs`, or Kafka has left transactions unacknowledged that long. */
@@ -94,7 +92,6 @@ export async function startCapture(connector: Connector, options: CaptureOptions
       const durable = slot.confirmedFlushLsn ?? 0n;
       return {
         done: Promise.resolve(),
-        lastActivity: () => Date.now(),
         durableLsn: () => durable,
         health: () => ({ healthy: true, idleMs: 0, unacknowledgedMs: 0, inFlightTransactions: 0, durableLsn: formatLsn(durable) }),
         stop: async () => undefined,
@@ -128,7 +125,6 @@ export async function startCapture(connector: Connector, options: CaptureOptions
         activity = Date.now();
         return handler.handle(lsn, message);
       },
-      logger,
     });
     logger.info({ slot: connector.source.slot, startLsn: formatLsn(startLsn) }, `streaming changes from slot ${connector.source.slot}`);
 
@@ -189,7 +185,6 @@ export async function startCapture(connector: Connector, options: CaptureOptions
     );
     return {
       done,
-      lastActivity: () => activity,
       durableLsn: () => handler.tracker.durableLsn,
       health(stallAfterMs) {
         trackDurable();
