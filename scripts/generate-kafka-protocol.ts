@@ -25,7 +25,7 @@ interface ServedApi {
 
 /**
  * What the broker serves. Each range lies inside the overlap of the request and response spec files
- * (see /work/shared/kafka-protocol/README.md) and covers every version kafkajs 2.2.4 sends, plus the
+ * (see ../shared/kafka-protocol/README.md beside the repository) and covers every version kafkajs 2.2.4 sends, plus the
  * higher ones librdkafka negotiates to.
  */
 const SERVED_APIS: readonly ServedApi[] = [

@@ -85,7 +85,15 @@ export async function startCapture(connector: Connector, options: CaptureOptions
       }
       slot = await readSlot(control, connector.source.slot);
     }
-    state ??= { publicationManaged: false, snapshot: { consistentPoint: formatLsn(slot.confirmedFlushLsn ?? 0n), done: [...connector.source.tables], lastKey: {} } };
+    if (!state) {
+      // A slot created outside tandem: no exported snapshot to read from, so with snapshot
+      // 'initial' every table is snapshotted incrementally while streaming.
+      state = {
+        publicationManaged: publication.created,
+        snapshot: { consistentPoint: formatLsn(slot.confirmedFlushLsn ?? 0n), done: connector.capture.snapshot === 'initial' ? [] : [...connector.source.tables], lastKey: {} },
+      };
+      await saveState();
+    }
 
     if (options.snapshotOnly) {
       await closeConnections();

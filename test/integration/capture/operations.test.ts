@@ -154,4 +154,14 @@ describe('capture: setup, heartbeats, observability, operations', () => {
     for (const row of expected) expect(later.get(row.id), `key ${row.id}`).toBe(row.label);
     expect(events.some((event) => event.topic === 'grow.legacy.items' && event.value?.op === 'u' && event.value.after.label === 'still streaming')).toBe(true);
   });
+
+  it('snapshots every table incrementally when the slot was created outside tandem', async () => {
+    await db.sql(`SELECT pg_create_logical_replication_slot('tandem_external', 'pgoutput')`);
+    worker = await start(connectorFor('external', ['legacy.items']));
+    const events = await readAllEvents(stack.brokers, stack.registryUrl, ['external.legacy.items'], { expectAtLeast: 100 });
+    const reads = new Set(events.filter((event) => event.value?.op === 'r').map((event) => Number(event.key!.id)));
+    expect(reads.size).toBe(100);
+    await worker.stop();
+    worker = undefined;
+  });
 });
