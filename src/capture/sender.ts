@@ -1,5 +1,5 @@
-import type { Message, Producer } from 'kafkajs';
 import { TandemError } from '../errors.js';
+import type { BatchProducer } from '../kafka/producer-thread.js';
 
 /** One Kafka message and what to tell once Kafka acknowledged it. Passed to kafkajs as the message itself. */
 export interface OutgoingEvent {
@@ -46,7 +46,7 @@ export class EventSender {
   private readonly maxBufferedBytes: number;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: BatchProducer,
     private readonly options: SenderOptions = {},
   ) {
     this.maxBatchEvents = options.maxBatchEvents ?? 2000;
@@ -90,16 +90,10 @@ export class EventSender {
   }
 
   private async send(batch: OutgoingEvent[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
     let bytes = 0;
-    for (const event of batch) {
-      let messages = byTopic.get(event.topic);
-      if (!messages) byTopic.set(event.topic, (messages = []));
-      messages.push(event as Message);
-      bytes += (event.value?.length ?? 0) + (event.key?.length ?? 0);
-    }
+    for (const event of batch) bytes += (event.value?.length ?? 0) + (event.key?.length ?? 0);
     try {
-      await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      await this.producer.send(batch);
     } catch (error) {
       this.failure = new TandemError(`Kafka did not acknowledge ${batch.length} change events: ${(error as Error).message}`, {
         fix: 'check the brokers; capture restarts from the last acknowledged transaction, so nothing is lost',

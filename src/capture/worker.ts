@@ -1,7 +1,7 @@
-import { Partitioners } from 'kafkajs';
 import type { Connector } from '../config/index.js';
 import { TandemError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
+import { startProducerThread, type BatchProducer } from '../kafka/producer-thread.js';
 import type { Logger } from '../observability/logger.js';
 import type { CaptureMetrics } from '../observability/metrics.js';
 import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
@@ -47,9 +47,9 @@ export async function startCapture(connector: Connector, options: CaptureOptions
   await preflight(connector);
   const control = await connectClient(connector.source.url, 'source', { options: SOURCE_SESSION_OPTIONS });
   const kafka = createKafka(connector.kafka, logger);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  let producer: BatchProducer | null = null;
   const closeConnections = async () => {
-    await producer.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
     await control.end().catch(() => undefined);
   };
 
@@ -59,7 +59,7 @@ export async function startCapture(connector: Connector, options: CaptureOptions
     // Without saved state, an existing publication is the user's: tandem only verifies it.
     const publication = await ensurePublication(control, connector, state?.publicationManaged ?? false);
     if (publication.created || publication.added.length > 0) logger.info({ added: publication.added }, `publication ${connector.source.publication} ${publication.created ? 'created' : 'extended'}`);
-    await producer.connect();
+    producer = await startProducerThread(connector.kafka, logger.level);
     const codecs = new TableCodecs(connector, control, options.registry, logger);
     await codecs.ensureTopics(kafka);
     const sender = new EventSender(producer, {

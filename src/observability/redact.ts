@@ -3,11 +3,16 @@
  * reach a log line through many routes (a pg error message, a config dump, a URL in a field), so
  * we scrub every string rather than relying on known field paths alone.
  */
-const knownSecrets = new Set<string>();
+const secrets = new Set<string>();
 
 /** Values resolved from env('...') in connector files: masked wherever they appear. */
 export function registerSecret(value: string): void {
-  if (value.length >= 4) knownSecrets.add(value);
+  if (value.length >= 4) secrets.add(value);
+}
+
+/** The registered secrets, for a worker thread's own redactor. */
+export function knownSecrets(): string[] {
+  return [...secrets];
 }
 
 const MASK = '***';
@@ -18,7 +23,7 @@ const KEY_VALUE_PASSWORD = /((?:password|passwd|pwd|secret|token|api[_-]?key)["'
 
 export function redactSecrets(text: string): string {
   let out = text.replace(URL_PASSWORD, `$1${MASK}$3`).replace(KEY_VALUE_PASSWORD, `$1${MASK}`);
-  for (const secret of knownSecrets) {
+  for (const secret of secrets) {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
   }
   return out;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrokerTestHooks } from '../../../src/embedded/broker/options.js';
 import { startKafkaStack, type EmbeddedKafkaStack } from '../../../src/embedded/stack.js';
 import { finalStateByKey, readAllEvents } from '../../support/capture.js';
 import { spawnTandem } from '../../support/process.js';
@@ -32,12 +33,11 @@ function writeConnectorFile(db: TestDatabase, stack: EmbeddedKafkaStack, name = 
 describe('capture: crash safety', () => {
   let db: TestDatabase;
   let stack: EmbeddedKafkaStack;
+  const brokerHooks: BrokerTestHooks = {};
 
   beforeAll(async () => {
     db = await createTestDatabase('capture_crash');
-    // A slow broker: produce responses come 200 ms late, so every kill lands while Kafka has not yet
-    // acknowledged events whose transactions capture has read (and must not confirm to the slot).
-    stack = await startKafkaStack({ brokerTestHooks: { delayResponseMs: (apiKey) => (apiKey === 0 ? 200 : 0) } });
+    stack = await startKafkaStack({ brokerTestHooks: brokerHooks });
     await db.sql(`CREATE SCHEMA legacy;
       CREATE TABLE legacy.counters (id int PRIMARY KEY, version int NOT NULL);
       INSERT INTO legacy.counters SELECT g, 0 FROM generate_series(1, ${KEYS}) g;`);
@@ -48,6 +48,9 @@ describe('capture: crash safety', () => {
   });
 
   it('loses nothing and keeps commit order per key when capture is killed with SIGKILL mid-stream, five times', async () => {
+    // A slow broker: produce responses come 200 ms late, so every kill lands while Kafka has not yet
+    // acknowledged events whose transactions capture has read (and must not confirm to the slot).
+    brokerHooks.delayResponseMs = (apiKey) => (apiKey === 0 ? 200 : 0);
     const config = writeConnectorFile(db, stack);
     const writer = new pg.Client({ connectionString: db.url });
     await writer.connect();
@@ -82,6 +85,7 @@ describe('capture: crash safety', () => {
     const events = await readAllEvents(stack.brokers, stack.registryUrl, ['crash.legacy.counters'], { expectAtLeast: KEYS + totalUpdates, idleMs: 3000 });
     final.child.kill('SIGTERM');
     expect(await final.exited).toBe(0);
+    delete brokerHooks.delayResponseMs;
 
     expect(transactions).toBeGreaterThan(100);
     // Replays after a crash are allowed; they carry the same (commit LSN, position) and are dropped here.

@@ -1,0 +1,63 @@
+/**
+ * A batch of Kafka messages packed into one ArrayBuffer, so it can be transferred to the producer
+ * thread without copying each message or structured-cloning thousands of small objects.
+ */
+export interface KafkaMessage {
+  topic: string;
+  key: Buffer | null;
+  /** null: a tombstone. */
+  value: Buffer | null;
+}
+
+export interface PackedBatch {
+  topics: string[];
+  /** Per message: topic index, key offset, key length (-1 = null), value offset, value length (-1 = null). */
+  index: Int32Array;
+  payload: ArrayBuffer;
+}
+
+const FIELDS = 5;
+
+export function packBatch(messages: readonly KafkaMessage[]): PackedBatch {
+  let size = 0;
+  for (const message of messages) size += (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  const payload = new ArrayBuffer(size);
+  const bytes = new Uint8Array(payload);
+  const index = new Int32Array(messages.length * FIELDS);
+  const topics: string[] = [];
+  const topicIndex = new Map<string, number>();
+  let offset = 0;
+  const put = (buffer: Buffer | null, at: number) => {
+    if (!buffer) {
+      index[at] = offset;
+      index[at + 1] = -1;
+      return;
+    }
+    bytes.set(buffer, offset);
+    index[at] = offset;
+    index[at + 1] = buffer.length;
+    offset += buffer.length;
+  };
+  messages.forEach((message, position) => {
+    let topic = topicIndex.get(message.topic);
+    if (topic === undefined) {
+      topic = topics.push(message.topic) - 1;
+      topicIndex.set(message.topic, topic);
+    }
+    const at = position * FIELDS;
+    index[at] = topic;
+    put(message.key, at + 1);
+    put(message.value, at + 3);
+  });
+  return { topics, index, payload };
+}
+
+/** The messages of a packed batch grouped by topic, keys and values as views into the payload. */
+export function unpackBatch(batch: PackedBatch): { topic: string; messages: { key: Buffer | null; value: Buffer | null }[] }[] {
+  const byTopic = batch.topics.map((topic) => ({ topic, messages: [] as { key: Buffer | null; value: Buffer | null }[] }));
+  const view = (offset: number, length: number) => (length < 0 ? null : Buffer.from(batch.payload, offset, length));
+  for (let at = 0; at < batch.index.length; at += FIELDS) {
+    byTopic[batch.index[at]!]!.messages.push({ key: view(batch.index[at + 1]!, batch.index[at + 2]!), value: view(batch.index[at + 3]!, batch.index[at + 4]!) });
+  }
+  return byTopic;
+}
