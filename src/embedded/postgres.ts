@@ -13,9 +13,20 @@ export interface EmbeddedPostgresOptions {
   user?: string;
   password?: string;
   logger?: Logger;
-  /** `logical` unless a test needs a server that cannot replicate logically. */
-  walLevel?: 'logical' | 'replica' | 'minimal';
+  /** Server settings over the defaults below (tests use it for servers that lack something). */
+  settings?: Record<string, string | number>;
 }
+
+/** Logical replication with room for many connectors and test files; TCP on loopback only. */
+const SERVER_SETTINGS: Record<string, string | number> = {
+  wal_level: 'logical',
+  max_replication_slots: 32,
+  max_wal_senders: 32,
+  max_connections: 200,
+  listen_addresses: '127.0.0.1',
+  unix_socket_directories: '',
+  fsync: 'on',
+};
 
 export interface RunningPostgres {
   /** Superuser URL of the `postgres` database. */
@@ -52,15 +63,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     createPostgresUser: true,
     onLog: (message: string) => log?.debug({ postgres: message.trim() }),
     onError: (error: unknown) => log?.warn({ err: error }, 'embedded postgres reported an error'),
-    postgresFlags: [
-      '-c', `wal_level=${options.walLevel ?? 'logical'}`,
-      '-c', 'max_replication_slots=32',
-      '-c', 'max_wal_senders=32',
-      '-c', 'max_connections=200',
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'fsync=on',
-    ],
+    postgresFlags: Object.entries({ ...SERVER_SETTINGS, ...options.settings }).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
   await server.start();

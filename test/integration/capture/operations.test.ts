@@ -62,7 +62,7 @@ describe('capture: setup, heartbeats, observability, operations', () => {
   });
 
   it('refuses to start when wal_level is not logical, with the fix', async () => {
-    const replicaOnly = await startEmbeddedPostgres({ walLevel: 'replica' });
+    const replicaOnly = await startEmbeddedPostgres({ settings: { wal_level: 'replica' } });
     try {
       const connector = testConnector({ name: 'walcheck', sourceUrl: replicaOnly.url, tables: ['public.t'], brokers: stack.brokers, registryUrl: stack.registryUrl });
       const client = new pg.Client({ connectionString: replicaOnly.url });
@@ -74,6 +74,35 @@ describe('capture: setup, heartbeats, observability, operations', () => {
       expect(error.fix).toContain('ALTER SYSTEM SET wal_level = logical');
     } finally {
       await replicaOnly.stop();
+    }
+  });
+
+  it('refuses to start without the REPLICATION privilege, or without a free slot, with the fix', async () => {
+    await db.sql(`CREATE ROLE capture_user LOGIN PASSWORD 'capture-pw'; GRANT USAGE ON SCHEMA legacy TO capture_user; GRANT SELECT ON legacy.items TO capture_user`);
+    const url = new URL(db.url);
+    url.username = 'capture_user';
+    url.password = 'capture-pw';
+    const unprivileged = testConnector({ name: 'unprivileged', sourceUrl: url.toString(), tables: ['legacy.items'], brokers: stack.brokers, registryUrl: stack.registryUrl });
+    const refused = (await start(unprivileged).catch((caught: unknown) => caught)) as TandemError;
+    expect(refused.message).toContain('role capture_user lacks the REPLICATION attribute');
+    expect(refused.fix).toBe('ALTER ROLE capture_user WITH REPLICATION;');
+
+    const oneSlot = await startEmbeddedPostgres({ settings: { max_replication_slots: 1 } });
+    try {
+      const client = new pg.Client({ connectionString: oneSlot.url });
+      await client.connect();
+      try {
+        await client.query('CREATE TABLE public.t (id int PRIMARY KEY)');
+        await client.query(`SELECT pg_create_logical_replication_slot('someone_else', 'pgoutput')`);
+      } finally {
+        await client.end();
+      }
+      const connector = testConnector({ name: 'noslot', sourceUrl: oneSlot.url, tables: ['public.t'], brokers: stack.brokers, registryUrl: stack.registryUrl });
+      const error = (await start(connector).catch((caught: unknown) => caught)) as TandemError;
+      expect(error.message).toContain('all 1 slots are in use');
+      expect(error.fix).toContain('drop an unused slot or raise max_replication_slots');
+    } finally {
+      await oneSlot.stop();
     }
   });
 
