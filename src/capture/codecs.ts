@@ -8,11 +8,11 @@ import { topicFor } from '../kafka/client.js';
 import type { Logger } from '../observability/logger.js';
 import { splitQualified } from '../pg/identifiers.js';
 import { createAvroType } from '../schema/avro-type.js';
-import { readTableDefinition } from '../schema/catalog-reader.js';
+import { readColumnType, readTableDefinition } from '../schema/catalog-reader.js';
 import { deriveSchemas } from '../schema/derive.js';
 import { toAvroKey, toAvroRow } from '../schema/avro-values.js';
 import type { RegistryClient } from '../schema/registry-client.js';
-import type { TableDefinition } from '../schema/table-definition.js';
+import type { ColumnDefinition, TableDefinition } from '../schema/table-definition.js';
 import { compatibleAlternatives, describeTableChange } from './schema-change.js';
 import type { ChangeEvent } from './events.js';
 import type { SnapshotTable } from './snapshot.js';
@@ -100,24 +100,29 @@ export class TableCodecs {
 
   /**
    * pgoutput sends a Relation message before the first change of a table in each session and again
-   * after its definition changed. Columns and key come from the message (what the WAL holds);
-   * nullability, enum labels and precision from the catalog.
+   * after its definition changed. Columns, their types and the key come from the message (what the
+   * WAL holds, even if the table changed since); nullability from the catalog, and a column dropped
+   * since is nullable.
    */
   async onRelation(relation: Pgoutput.MessageRelation): Promise<void> {
     const table = `${relation.schema}.${relation.name}`;
     const catalogDefinition = await readTableDefinition(this.catalog, relation.schema, relation.name);
+    const columns: ColumnDefinition[] = [];
+    for (const column of relation.columns) {
+      const { type, declaredType, notNullDomain } = await readColumnType(this.catalog, column.typeOid, column.typeMod);
+      const known = catalogDefinition.columns.find((candidate) => candidate.name === column.name);
+      columns.push({
+        name: column.name,
+        type,
+        declaredType,
+        nullable: known?.declaredType === declaredType ? known.nullable : !notNullDomain,
+        isPrimaryKey: relation.keyColumns.includes(column.name),
+      });
+    }
     const definition: TableDefinition = {
       schema: relation.schema,
       table: relation.name,
-      columns: relation.columns.map((column) => {
-        const known = catalogDefinition.columns.find((candidate) => candidate.name === column.name);
-        if (!known) {
-          throw new TandemError(`column ${table}.${column.name} is in the WAL but no longer in the catalog`, {
-            fix: 'the column was dropped after this change was written; restart capture once the change is past, or re-add the column',
-          });
-        }
-        return { ...known, isPrimaryKey: relation.keyColumns.includes(column.name) };
-      }),
+      columns,
       keyColumns: relation.keyColumns.length > 0 ? relation.keyColumns : catalogDefinition.keyColumns,
     };
     const current = this.byTable.get(table);

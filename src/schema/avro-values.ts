@@ -56,7 +56,7 @@ export interface AvroRow {
 
 /**
  * A decoded row (column name → value) → the row record of the envelope. A column whose value is
- * `undefined` was not sent (unchanged TOAST): it gets null when nullable, else a placeholder of its
+ * `undefined` was not sent (unchanged TOAST): it gets null when nullable, else the empty value of its
  * type, and is listed in `unchangedToastColumns` either way.
  */
 export function toAvroRow(table: TableDefinition, values: Record<string, unknown>): AvroRow {
@@ -66,7 +66,7 @@ export function toAvroRow(table: TableDefinition, values: Record<string, unknown
     const value = values[column.name];
     if (value === undefined) {
       unchangedToastColumns.push(column.fieldName);
-      row[column.fieldName] = column.placeholder;
+      row[column.fieldName] = column.valueWhenNotSent;
     } else {
       row[column.fieldName] = column.convert(value);
     }
@@ -88,7 +88,7 @@ export function toAvroKey(table: TableDefinition, values: Record<string, unknown
 interface CompiledColumn {
   name: string;
   fieldName: string;
-  placeholder: AvroValue;
+  valueWhenNotSent: AvroValue;
   convert: Converter;
 }
 
@@ -106,7 +106,7 @@ function compile(table: TableDefinition) {
     const columns = table.columns.map((column) => ({
       name: column.name,
       fieldName: avroFieldName(column.name),
-      placeholder: column.nullable ? null : placeholderFor(column.type),
+      valueWhenNotSent: column.nullable ? null : emptyValueOf(column.type),
       convert: converterOf(column),
     }));
     const key = table.keyColumns.map((name) => columns.find((column) => column.name === name)!);
@@ -276,7 +276,7 @@ function expectString(value: unknown): string {
 }
 
 /** What an unchanged TOAST value of a NOT NULL column holds: the empty value of its type. */
-function placeholderFor(type: PgType): AvroValue {
+function emptyValueOf(type: PgType): AvroValue {
   switch (classifyPgType(resolveDomain(type))) {
     case 'int':
     case 'float':

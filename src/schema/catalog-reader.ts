@@ -56,6 +56,16 @@ export async function readTableDefinition(client: Queryable, schema: string, tab
   return { schema, table, columns, keyColumns };
 }
 
+/**
+ * A column type as a WAL Relation message states it (type oid and modifier), which may differ from
+ * the catalog's current definition when the table changed after the change was written.
+ */
+export async function readColumnType(client: Queryable, oid: number, typmod: number): Promise<{ type: PgType; declaredType: string; notNullDomain: boolean }> {
+  const { type, notNullDomain } = await new TypeReader(client).read(oid, typmod);
+  const { rows } = await client.query<{ declared: string }>('SELECT format_type($1, $2) AS declared', [oid, typmod]);
+  return { type, declaredType: rows[0]!.declared, notNullDomain };
+}
+
 /** The primary key, else the REPLICA IDENTITY USING INDEX columns, in index order. */
 async function readKeyColumns(client: Queryable, relationOid: number, replicaIdentity: string): Promise<string[]> {
   const { rows } = await client.query<{ name: string; is_primary: boolean }>(

@@ -66,4 +66,17 @@ describe('capture: schema evolution', () => {
     expect(events[3]!.value!.after).toMatchObject({ id: 4, name: 'Barbara', age: 40 });
     expect(events[4]!.value!.after).toMatchObject({ id: 5, age: null });
   });
+
+  it('decodes changes written before a column was dropped with the types the WAL holds, while capture was down', async () => {
+    await worker!.stop();
+    worker = undefined;
+    await db.sql(`INSERT INTO legacy.people VALUES (6, 'Frances', 'fa@example.com', 61)`);
+    await db.sql(`ALTER TABLE legacy.people DROP COLUMN email`);
+    await db.sql(`INSERT INTO legacy.people VALUES (7, 'Kathleen', 52)`);
+    worker = await start();
+    const events = byId(await readAllEvents(stack.brokers, stack.registryUrl, [topic], { expectAtLeast: 7 }));
+    expect(events[5]!.value!.after).toMatchObject({ id: 6, email: 'fa@example.com', age: 61 });
+    expect(events[6]!.value!.after).toMatchObject({ id: 7, age: 52 });
+    expect(events[6]!.value!.after).not.toHaveProperty('email');
+  });
 });
