@@ -52,7 +52,9 @@ export class IncrementalSnapshots {
   async run(table: string, afterKey: string[] | null, chunkSize: number, reader: pg.Client, saveProgress: (lastKey: string[] | null) => Promise<void>): Promise<void> {
     const codec = await this.codecs.forSnapshot(table);
     const progress = new SnapshotProgress(this.logger);
-    progress.startTable(table, await estimateRows(reader, table));
+    const estimated = await estimateRows(reader, table);
+    this.metrics.snapshotTotalRows.set({ table }, estimated);
+    progress.startTable(table, estimated);
     const chunks = readTableChunks(reader, codec.snapshotTable, afterKey, chunkSize)[Symbol.asyncIterator]();
     try {
       for (;;) {
