@@ -5,15 +5,14 @@ import { HANDLERS } from './handlers/index.js';
 import {
   ApiKey,
   ProtocolError,
-  SUPPORTED_APIS,
   decodeRequest,
   decodeRequestHeader,
   encodeApiVersionsUnsupported,
   encodeResponse,
   isSupportedApiKey,
-  isVersionSupported,
   type RequestHeader,
 } from './protocol/index.js';
+import { isServed, SERVED_APIS } from './servedApis.js';
 import { plainTokenMatches } from './sasl.js';
 
 /** APIs an unauthenticated client may call when SASL is required. */
@@ -88,9 +87,9 @@ export class Connection {
     if (!this.session.authenticated && !BEFORE_AUTHENTICATION.has(apiKey)) {
       return this.close(`API key ${apiKey} sent before SASL authentication`);
     }
-    if (!isVersionSupported(apiKey, apiVersion)) {
+    if (!isServed(apiKey, apiVersion)) {
       // Kafka answers an ApiVersions it does not know in the v0 layout so the client can retry lower.
-      if (apiKey === ApiKey.ApiVersions) return this.respond(Promise.resolve(encodeApiVersionsUnsupported(header.correlationId, SUPPORTED_APIS)));
+      if (apiKey === ApiKey.ApiVersions) return this.respond(Promise.resolve(encodeApiVersionsUnsupported(header.correlationId, SERVED_APIS)));
       return this.close(`API key ${apiKey} version ${apiVersion} is not supported`);
     }
     const request = decodeRequest(apiKey, apiVersion, frame, header.headerSize);

@@ -106,7 +106,7 @@ describe('embedded broker facing bad input', () => {
     const { correlationId, body } = decodeResponse(ApiKey.ApiVersions, 0, frame);
     expect(correlationId).toBe(42);
     expect(body.errorCode).toBe(ErrorCode.UNSUPPORTED_VERSION);
-    expect(body.apiKeys.find((k) => k.apiKey === ApiKey.Fetch)).toMatchObject({ minVersion: 0, maxVersion: 11 });
+    expect(body.apiKeys.find((k) => k.apiKey === ApiKey.Fetch)).toMatchObject({ minVersion: 4, maxVersion: 11 });
     socket.destroy();
   });
 
