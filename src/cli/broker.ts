@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { startBroker, type FsyncPolicy } from '../embedded/broker/index.js';
+import { parseCount, parsePort } from './arguments.js';
 import { commandContext } from './context.js';
 
 interface BrokerFlags {
@@ -72,16 +73,4 @@ Examples:
       await stopped;
       logger.info('broker stopped');
     });
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('expected a port number (0-65535)');
-  return port;
-}
-
-function parseCount(value: string): number {
-  const count = Number(value);
-  if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
-  return count;
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { startCapture } from '../capture/worker.js';
 import { dropSlot } from '../capture/setup.js';
 import { deleteState } from '../capture/state.js';
@@ -8,6 +8,7 @@ import { createCaptureMetrics } from '../observability/metrics.js';
 import { startObservabilityServer } from '../observability/server.js';
 import { connectClient } from '../pg/connect.js';
 import { createRegistryClient } from '../schema/registry-client.js';
+import { parsePort } from './arguments.js';
 import { commandContext } from './context.js';
 
 interface CaptureFlags {
@@ -83,10 +84,4 @@ Examples:
         await server?.close();
       }
     });
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError('expected a port number (0-65535)');
-  return port;
 }

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import pg from 'pg';
 import { startCapture } from '../capture/worker.js';
 import { findConfigFile, loadConnector } from '../config/index.js';
@@ -12,6 +11,7 @@ import { createCaptureMetrics } from '../observability/metrics.js';
 import { startObservabilityServer } from '../observability/server.js';
 import { createRegistryClient } from '../schema/registry-client.js';
 import { redactSecrets } from '../observability/redact.js';
+import { parseNonNegative, parsePort } from './arguments.js';
 import { commandContext } from './context.js';
 
 interface DevFlags {
@@ -29,12 +29,12 @@ export function registerDevCommand(program: Command): void {
     .command('dev')
     .description('run the demo migration on the embedded stack: PostgreSQL, broker, registry and capture on this machine')
     .option('--data-dir <dir>', 'where the embedded servers keep their data', '.tandem/dev')
-    .option('--pg-port <port>', 'PostgreSQL port (0 = any free port)', parseNumber, 5432)
-    .option('--broker-port <port>', 'Kafka broker port (0 = any free port)', parseNumber, 9092)
-    .option('--registry-port <port>', 'schema registry port (0 = any free port)', parseNumber, 8081)
-    .option('--metrics-port <port>', 'capture /metrics and /health port (0 = any free port)', parseNumber, 9464)
-    .option('--traffic <tps>', 'demo transactions per second against the legacy tables (0 = none)', parseNumber, 2)
-    .option('--duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', parseNumber)
+    .option('--pg-port <port>', 'PostgreSQL port (0 = any free port)', parsePort, 5432)
+    .option('--broker-port <port>', 'Kafka broker port (0 = any free port)', parsePort, 9092)
+    .option('--registry-port <port>', 'schema registry port (0 = any free port)', parsePort, 8081)
+    .option('--metrics-port <port>', 'capture /metrics and /health port (0 = any free port)', parsePort, 9464)
+    .option('--traffic <tps>', 'demo transactions per second against the legacy tables (0 = none)', parseNonNegative, 2)
+    .option('--duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)', parseNonNegative)
     .addHelpText(
       'after',
       `
@@ -133,10 +133,4 @@ async function prepareDatabases(adminUrl: string, urlFor: (database: string) => 
   } finally {
     await Promise.all([legacy.end(), app.end()]);
   }
-}
-
-function parseNumber(value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) throw new InvalidArgumentError('expected a non-negative number');
-  return number;
 }
