@@ -27,5 +27,5 @@ export class ProblemFound extends TandemError {
 export function describeError(error: unknown): string {
   if (error instanceof TandemError) return error.fix ? `${error.message}\n  fix: ${error.fix}` : error.message;
   if (error instanceof Error) return error.message;
-  return String(error);
+  return error === undefined || error === null ? 'unknown error (no reason given)' : String(error);
 }

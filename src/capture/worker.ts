@@ -191,6 +191,8 @@ export async function startCapture(connector: Connector, options: CaptureOptions
         if (!stopping) throw error;
       },
     );
+    // Callers may look at `done` only later (after stop(), or when polling health): not an unhandled rejection.
+    done.catch(() => undefined);
     return {
       done,
       durableLsn: () => handler.tracker.durableLsn,

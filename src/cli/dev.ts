@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import pg from 'pg';
@@ -28,7 +29,7 @@ export function registerDevCommand(program: Command): void {
   program
     .command('dev')
     .description('run the demo migration on the embedded stack: PostgreSQL, broker, registry and capture on this machine')
-    .option('--data-dir <dir>', 'where the embedded servers keep their data', '.tandem/dev')
+    .option('--data-dir <dir>', 'where the embedded servers keep their data (reachable by the postgres user when run as root)', path.join(tmpdir(), 'tandem-dev'))
     .option('--pg-port <port>', 'PostgreSQL port (0 = any free port)', parsePort, 5432)
     .option('--broker-port <port>', 'Kafka broker port (0 = any free port)', parsePort, 9092)
     .option('--registry-port <port>', 'schema registry port (0 = any free port)', parsePort, 8081)
@@ -45,14 +46,17 @@ the embedded Kafka-compatible broker and schema registry, and capture for the co
 Examples:
   $ tandem dev
   $ tandem dev --duration 30 --traffic 20
-  $ tandem dev --pg-port 0 --broker-port 0 --registry-port 0 --data-dir /tmp/tandem-dev`,
+  $ tandem dev --pg-port 0 --broker-port 0 --registry-port 0 --data-dir /var/tmp/tandem-demo`,
     )
     .action(async (flags: DevFlags, command: Command) => {
       const { logger, options } = commandContext(command);
       const dataDir = path.resolve(flags.dataDir);
       mkdirSync(dataDir, { recursive: true });
       const postgres = await startEmbeddedPostgres({ port: flags.pgPort, dataDir: path.join(dataDir, 'postgres'), logger });
-      const stack = await startKafkaStack({ dataDir, logger, brokerPort: flags.brokerPort, registryPort: flags.registryPort });
+      const stack = await startKafkaStack({ dataDir, logger, brokerPort: flags.brokerPort, registryPort: flags.registryPort }).catch(async (error: unknown) => {
+        await postgres.stop();
+        throw error;
+      });
       const stopServers = async () => {
         await stack.stop();
         await postgres.stop();

@@ -20,7 +20,10 @@ export async function startKafkaStack(
   const owned = !options.dataDir;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'tandem-stack-'));
   const broker = await startBroker({ port: options.brokerPort ?? 0, dataDir: path.join(dataDir, 'broker'), logger: options.logger, testHooks: options.brokerTestHooks });
-  const registry = await startRegistry({ port: options.registryPort ?? 0, dataDir: path.join(dataDir, 'registry'), logger: options.logger });
+  const registry = await startRegistry({ port: options.registryPort ?? 0, dataDir: path.join(dataDir, 'registry'), logger: options.logger }).catch(async (error: unknown) => {
+    await broker.stop();
+    throw error;
+  });
   return {
     brokers: broker.brokers,
     registryUrl: registry.url,
