@@ -7,13 +7,17 @@ import { knownSecrets } from '../observability/redact.js';
 import { packBatch, type KafkaMessage } from './batch-transfer.js';
 import type { FromProducerThread, ToProducerThread } from './producer-worker.js';
 
-// The thread loads the TypeScript entry the way bin/tandem.js does: through tsx's ESM API.
-const tsxEsmApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-const TYPESCRIPT_BOOTSTRAP = new URL(
-  `data:text/javascript,${encodeURIComponent(`import { register } from ${JSON.stringify(tsxEsmApi)};
-register();
-await import(${JSON.stringify(new URL('./producer-worker.ts', import.meta.url).href)});`)}`,
-);
+/**
+ * The thread's entry: compiled JavaScript next to this file (a `npm run build` in dist/), or the
+ * TypeScript source loaded through tsx's ESM API, the way bin/tandem.js runs it.
+ */
+function producerWorkerEntry(): URL {
+  if (import.meta.url.endsWith('.js')) return new URL('./producer-worker.js', import.meta.url);
+  const tsxEsmApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const source = new URL('./producer-worker.ts', import.meta.url).href;
+  const bootstrap = `import { register } from ${JSON.stringify(tsxEsmApi)};\nregister();\nawait import(${JSON.stringify(source)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
+}
 
 /** Sends batches of messages to Kafka and resolves once they are acknowledged (acks=-1). */
 export interface BatchProducer {
@@ -27,7 +31,7 @@ export interface BatchProducer {
  * instead of after it. Batches are sent one at a time by the caller, so order is kept.
  */
 export async function startProducerThread(kafka: Connector['kafka'], logLevel: string): Promise<BatchProducer> {
-  const worker = new Worker(TYPESCRIPT_BOOTSTRAP, { workerData: { kafka, logLevel, secrets: knownSecrets() } });
+  const worker = new Worker(producerWorkerEntry(), { workerData: { kafka, logLevel, secrets: knownSecrets() } });
   const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   let nextId = 0;
   let fatal: Error | null = null;
