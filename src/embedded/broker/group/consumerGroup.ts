@@ -19,7 +19,8 @@ export interface MemberProtocol {
   metadata: Buffer;
 }
 
-export interface Member {
+/** What a member states about itself when it joins. */
+export interface MemberSettings {
   memberId: string;
   groupInstanceId: string | null;
   clientId: string;
@@ -27,6 +28,9 @@ export interface Member {
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
   protocols: MemberProtocol[];
+}
+
+export interface Member extends MemberSettings {
   assignment: Buffer;
   /** A JoinGroup of this member is parked until the rebalance completes. */
   awaitingJoin: boolean;
@@ -78,15 +82,8 @@ export interface Outcome<A> {
   notices: Notice[];
 }
 
-export interface JoinRequest {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
+export interface JoinRequest extends MemberSettings {
   protocolType: string;
-  protocols: MemberProtocol[];
   /** JoinGroup v4+: a new member first gets its id with MEMBER_ID_REQUIRED, then joins with it. */
   requireKnownMemberId: boolean;
 }
