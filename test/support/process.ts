@@ -9,6 +9,12 @@ export interface TandemProcess {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
+// A test that fails or times out before it stops its children must not leave them running.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Starts a long-running `tandem` command (capture, broker) as a child process that a test can SIGKILL. */
 export function spawnTandem(args: string[], env: Record<string, string> = {}): TandemProcess {
   const child = spawn(process.execPath, [tandemBin, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -20,7 +26,13 @@ export function spawnTandem(args: string[], env: Record<string, string> = {}): T
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   return {
     child,
     output: () => output,
