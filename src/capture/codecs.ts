@@ -169,7 +169,8 @@ export class TableCodecs {
       encode(change) {
         const keySource = change.after ?? change.before;
         const key = hasKey && keySource ? frame(keyId, keyType, toAvroKey(definition, keySource)) : null;
-        const before = change.before ? toAvroRow(definition, withKnownColumns(definition, change.before)) : null;
+        // A delete's old tuple may hold only the key columns: the others read as not sent (null, or the type's empty value).
+        const before = change.before ? toAvroRow(definition, change.before) : null;
         const after = change.after ? toAvroRow(definition, change.after) : null;
         const envelope = {
           before: before?.row ?? null,
@@ -189,16 +190,6 @@ export class TableCodecs {
     this.byTable.set(table, codec);
     return codec;
   }
-}
-
-/**
- * A delete or key-only old tuple carries just the key columns; the rest are not known, which is
- * not "unchanged TOAST": they become null (or their type's empty value when NOT NULL).
- */
-function withKnownColumns(definition: TableDefinition, row: Record<string, string | null | undefined>): Record<string, string | null | undefined> {
-  const complete: Record<string, string | null | undefined> = {};
-  for (const column of definition.columns) complete[column.name] = column.name in row ? row[column.name] : undefined;
-  return complete;
 }
 
 function sameShape(a: TableDefinition, b: TableDefinition): boolean {

@@ -28,11 +28,3 @@ export interface ChangeEvent {
   after: Record<string, string | null | undefined> | null;
   source: SourceInfo;
 }
-
-/** Columns of a row whose value PostgreSQL did not send (unchanged TOAST): never to be read as NULL. */
-export function unchangedToastColumns(row: Record<string, string | null | undefined> | null): string[] {
-  if (!row) return [];
-  const columns: string[] = [];
-  for (const name in row) if (row[name] === undefined) columns.push(name);
-  return columns;
-}

@@ -2,7 +2,6 @@ import type { Connector } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { CaptureMetrics } from '../observability/metrics.js';
 import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
-import { splitQualified } from '../pg/identifiers.js';
 import { AckTracker } from './ack-tracker.js';
 import type { TableCodecs } from './codecs.js';
 import { emitChange } from './emitter.js';
@@ -39,7 +38,6 @@ export async function runInitialSnapshot(options: {
     for (const table of connector.source.tables) {
       if (state.snapshot.done.includes(table)) continue;
       const codec = await codecs.forSnapshot(table);
-      const { schema, table: tableName } = splitQualified(table);
       const estimated = await estimateRows(reader, table);
       metrics.snapshotTotalRows.set({ table }, estimated);
       progress.startTable(table, estimated);
@@ -47,7 +45,7 @@ export async function runInitialSnapshot(options: {
       for await (const chunk of readTableChunks(reader, codec.snapshotTable, null, connector.capture.snapshotChunkSize)) {
         const chunkTransaction = transactions.begin();
         for (const row of chunk.rows) {
-          const source = { connector: connector.name, lsn: consistentPoint, commitLsn: null, sequence: sequence++, txId: null, tsMs: Date.now(), schema, table: tableName, snapshot: true };
+          const source = { connector: connector.name, lsn: consistentPoint, commitLsn: null, sequence: sequence++, txId: null, tsMs: Date.now(), schema: codec.schema, table: codec.tableName, snapshot: true };
           const wait = emitChange(sender, codec, { op: 'r', before: null, after: row, source }, chunkTransaction);
           if (wait) await wait;
         }

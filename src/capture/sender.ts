@@ -125,10 +125,6 @@ export class EventSender {
     this.drained = [];
     for (const resolve of waiters) resolve();
   }
-
-  get error(): Error | null {
-    return this.failure;
-  }
 }
 
 /** Calls `tell` once per run of consecutive alike events (the events of one transaction come together). */

@@ -84,7 +84,7 @@ export function deriveSchemas(table: TableDefinition, options: DeriveOptions): D
         name: 'unchangedToastColumns',
         type: { type: 'array', items: 'string' },
         default: [],
-        doc: 'Columns of after whose value PostgreSQL did not send (unchanged TOAST): their value in after is a placeholder, not the column value and not NULL',
+        doc: 'Columns of after whose value PostgreSQL did not send (unchanged TOAST): their value in after is null or the empty value of the type, not the column value and not NULL',
       },
     ],
   };

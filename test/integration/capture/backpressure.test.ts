@@ -1,9 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLsn } from '../../../src/capture/lsn.js';
 import { startKafkaStack, type EmbeddedKafkaStack } from '../../../src/embedded/stack.js';
+import { writeTestConnectorFile } from '../../support/connector.js';
 import { spawnTandem } from '../../support/process.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 
@@ -28,9 +26,7 @@ describe('capture: backpressure', () => {
   });
 
   it(`keeps memory bounded while a ${ROWS.toLocaleString('en-US')}-row transaction goes through a slow broker`, async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'tandem-backpressure-'));
-    const config = path.join(dir, 'bulk.ts');
-    writeFileSync(config, `export default ${JSON.stringify({ name: 'bulk', source: { url: db.url, schema: 'legacy', tables: ['legacy.bulk'] }, kafka: { brokers: stack.brokers, topicPrefix: 'bulk' }, registry: { url: stack.registryUrl }, target: { url: db.url, schema: 'app' } })};\n`);
+    const config = writeTestConnectorFile({ name: 'bulk', sourceUrl: db.url, tables: ['legacy.bulk'], brokers: stack.brokers, registryUrl: stack.registryUrl });
     const capture = spawnTandem(['capture', '--config', config, '--metrics-port', '0'], { NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MIB}` });
     await capture.waitForOutput(/streaming changes/);
     // One transaction of ~90 MB of row data: all of it arrives at commit.

@@ -1,11 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerTestHooks } from '../../../src/embedded/broker/options.js';
 import { startKafkaStack, type EmbeddedKafkaStack } from '../../../src/embedded/stack.js';
 import { finalStateByKey, readAllEvents } from '../../support/capture.js';
+import { writeTestConnectorFile } from '../../support/connector.js';
 import { spawnTandem } from '../../support/process.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 
@@ -14,20 +12,7 @@ const KEYS_PER_TRANSACTION = 10;
 const CRASHES = 5;
 
 function writeConnectorFile(db: TestDatabase, stack: EmbeddedKafkaStack, name = 'crash', tables = ['legacy.counters'], chunkSize = 10): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tandem-crash-'));
-  const file = path.join(dir, `${name}.ts`);
-  writeFileSync(
-    file,
-    `export default ${JSON.stringify({
-      name,
-      source: { url: db.url, schema: 'legacy', tables },
-      kafka: { brokers: stack.brokers, topicPrefix: name },
-      registry: { url: stack.registryUrl },
-      target: { url: db.url, schema: 'app' },
-      capture: { heartbeatIntervalMs: 500, snapshotChunkSize: chunkSize },
-    })};\n`,
-  );
-  return file;
+  return writeTestConnectorFile({ name, sourceUrl: db.url, tables, brokers: stack.brokers, registryUrl: stack.registryUrl, capture: { snapshotChunkSize: chunkSize } });
 }
 
 describe('capture: crash safety', () => {

@@ -1,6 +1,3 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
@@ -14,7 +11,7 @@ import { createCaptureMetrics } from '../../../src/observability/metrics.js';
 import { createRegistryClient } from '../../../src/schema/registry-client.js';
 import { readAllEvents } from '../../support/capture.js';
 import { runTandem } from '../../support/cli.js';
-import { testConnector } from '../../support/connector.js';
+import { testConnector, writeTestConnectorFile } from '../../support/connector.js';
 import { spawnTandem } from '../../support/process.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 
@@ -121,9 +118,7 @@ describe('capture: setup, heartbeats, observability, operations', () => {
   });
 
   it('serves Prometheus metrics and a health check that fails while Kafka does not acknowledge', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'tandem-ops-'));
-    const config = path.join(dir, 'observed.ts');
-    writeFileSync(config, `export default ${JSON.stringify({ name: 'observed', source: { url: db.url, schema: 'legacy', tables: ['legacy.items'] }, kafka: { brokers: stack.brokers, topicPrefix: 'observed' }, registry: { url: stack.registryUrl }, target: { url: db.url, schema: 'app' }, capture: { heartbeatIntervalMs: 300 } })};\n`);
+    const config = writeTestConnectorFile({ name: 'observed', sourceUrl: db.url, tables: ['legacy.items'], brokers: stack.brokers, registryUrl: stack.registryUrl, capture: { heartbeatIntervalMs: 300 } });
     const capture = spawnTandem(['capture', '--config', config, '--metrics-port', '0']);
     const line = await capture.waitForOutput(/metrics on http:\/\/[^ "]+\/metrics/);
     const base = /http:\/\/[^ "]+(?=\/metrics)/.exec(line)![0];

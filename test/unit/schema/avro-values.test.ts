@@ -168,7 +168,7 @@ describe('change event rows', () => {
   it('marks values PostgreSQL did not send (unchanged TOAST) instead of passing them off as NULL', () => {
     const { row, unchangedToastColumns } = toAvroRow(everyTypeTable, { ...textRow, name: undefined, profile: undefined });
     expect(unchangedToastColumns).toEqual(['name', 'profile']);
-    expect(row.name).toBe(''); // NOT NULL: a placeholder of its type, listed above
+    expect(row.name).toBe(''); // NOT NULL: the empty value of its type, listed above
     expect(row.profile).toBeNull();
     const valueType = createAvroType(derived.valueSchema);
     expect(valueType.isValid({ before: null, after: row, source: { connector: 'c', lsn: 1n, commitLsn: null, sequence: 1, txId: null, tsMs: 1n, schema: 's', table: 't', snapshot: true }, op: 'u', tsMs: 1n, unchangedToastColumns })).toBe(true);
