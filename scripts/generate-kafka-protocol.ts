@@ -350,6 +350,11 @@ function header(sources: string[]): string {
   ].join('\n');
 }
 
+/** File names are kebab-case like every other folder's. */
+function kebabCase(module: string): string {
+  return module.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
 function pascal(module: string): string {
   return module[0].toUpperCase() + module.slice(1);
 }
@@ -383,10 +388,10 @@ function main(): void {
       note + emitMessage(request),
       emitMessage(response),
     ].join('\n');
-    writeFileSync(join(outDir, `${api.module}.ts`), `${text.trimEnd()}\n`);
+    writeFileSync(join(outDir, `${kebabCase(api.module)}.ts`), `${text.trimEnd()}\n`);
 
     imports.push(
-      `import { ${name}RequestSchema, ${name}ResponseSchema, type ${name}Request, type ${name}Response } from './${api.module}.js';`,
+      `import { ${name}RequestSchema, ${name}ResponseSchema, type ${name}Request, type ${name}Response } from './${kebabCase(api.module)}.js';`,
     );
     apiKeys.push(`  ${name}: ${api.apiKey},`);
     indexEntries.push(
@@ -404,7 +409,7 @@ function main(): void {
       '',
       ...messages.map(emitMessage),
     ].join('\n');
-    writeFileSync(join(outDir, `${data.module}.ts`), `${text.trimEnd()}\n`);
+    writeFileSync(join(outDir, `${kebabCase(data.module)}.ts`), `${text.trimEnd()}\n`);
   }
 
   const index = [

@@ -1,5 +1,5 @@
 import { TandemError } from '../errors.js';
-import type { BatchProducer } from '../kafka/producer-thread.js';
+import type { BatchProducer } from './producer-thread.js';
 
 /** One Kafka message and what to tell once Kafka acknowledged it. Passed to kafkajs as the message itself. */
 export interface OutgoingEvent {

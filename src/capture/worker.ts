@@ -1,7 +1,7 @@
 import type { Connector } from '../config/index.js';
 import { TandemError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
-import { startProducerThread, type BatchProducer } from '../kafka/producer-thread.js';
+import { startProducerThread, type BatchProducer } from './producer-thread.js';
 import type { Logger } from '../observability/logger.js';
 import type { CaptureMetrics } from '../observability/metrics.js';
 import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';

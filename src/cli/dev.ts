@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import pg from 'pg';
 import { startCapture } from '../capture/worker.js';
 import { findConfigFile, loadConnector } from '../config/index.js';
-import { demoTraffic, seedDemo, DEMO_APP_SCHEMA } from '../embedded/demo.js';
+import { demoTraffic, seedDemo, DEMO_APP_SCHEMA } from '../dev/demo.js';
 import { startEmbeddedPostgres } from '../embedded/postgres.js';
 import { startKafkaStack } from '../embedded/stack.js';
 import { createCaptureMetrics } from '../observability/metrics.js';

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { BrokerContext, Handler, RequestContext, Session } from './context.js';
-import { FrameError, FrameReader } from './frameReader.js';
+import { FrameError, FrameReader } from './frame-reader.js';
 import { HANDLERS } from './handlers/index.js';
 import {
   ApiKey,
@@ -12,7 +12,7 @@ import {
   isSupportedApiKey,
   type RequestHeader,
 } from './protocol/index.js';
-import { isServed, SERVED_APIS } from './servedApis.js';
+import { isServed, SERVED_APIS } from './served-apis.js';
 import { plainTokenMatches } from './sasl.js';
 
 /** APIs an unauthenticated client may call when SASL is required. */

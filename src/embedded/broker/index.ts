@@ -12,9 +12,9 @@ import { Connection } from './connection.js';
 import type { BrokerContext } from './context.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { resolveBrokerOptions, type BrokerOptions } from './options.js';
-import { lockDataDir } from './storage/dataDirLock.js';
+import { lockDataDir } from './storage/data-dir-lock.js';
 import { Durability } from './storage/durability.js';
-import { OffsetStore } from './storage/offsetStore.js';
+import { OffsetStore } from './storage/offset-store.js';
 import { TopicRegistry } from './topics.js';
 
 export type { BrokerOptions, BrokerTestHooks, FsyncPolicy } from './options.js';

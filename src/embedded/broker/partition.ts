@@ -1,6 +1,6 @@
 import { BatchAttributes, ErrorCode, RecordBatchError, validateBatches } from './protocol/index.js';
-import { ProducerStateTable } from './producerState.js';
-import type { PartitionLog } from './storage/partitionLog.js';
+import { ProducerStateTable } from './producer-state.js';
+import type { PartitionLog } from './storage/partition-log.js';
 
 export interface ProduceResult {
   errorCode: number;

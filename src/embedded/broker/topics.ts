@@ -4,8 +4,8 @@ import { ErrorCode } from './protocol/index.js';
 import type { ResolvedBrokerOptions } from './options.js';
 import { Partition } from './partition.js';
 import type { Durability } from './storage/durability.js';
-import { MetadataStore, type BrokerMetadata } from './storage/metadataStore.js';
-import { PartitionLog, partitionDir } from './storage/partitionLog.js';
+import { MetadataStore, type BrokerMetadata } from './storage/metadata-store.js';
+import { PartitionLog, partitionDir } from './storage/partition-log.js';
 
 export interface Topic {
   name: string;

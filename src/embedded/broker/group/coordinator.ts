@@ -1,12 +1,12 @@
 /**
- * The group coordinator: runs the pure consumer group state machine (consumerGroup.ts) against the
+ * The group coordinator: runs the pure consumer group state machine (consumer-group.ts) against the
  * clock, parks JoinGroup/SyncGroup requests until their answer is due, and keeps committed offsets.
  */
 import { ErrorCode } from '../protocol/index.js';
 import type { Durability } from '../storage/durability.js';
-import type { OffsetCommitEntry, OffsetStore } from '../storage/offsetStore.js';
-import * as machine from './consumerGroup.js';
-import type { ConsumerGroup, JoinAnswer, JoinRequest, Notice, Outcome, SyncAnswer, SyncRequest } from './consumerGroup.js';
+import type { OffsetCommitEntry, OffsetStore } from '../storage/offset-store.js';
+import * as machine from './consumer-group.js';
+import type { ConsumerGroup, JoinAnswer, JoinRequest, Notice, Outcome, SyncAnswer, SyncRequest } from './consumer-group.js';
 
 const EXPIRY_CHECK_MS = 200;
 

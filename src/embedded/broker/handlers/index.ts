@@ -1,28 +1,28 @@
 import type { Handler } from '../context.js';
 import type { ApiKey } from '../protocol/index.js';
-import { apiVersions } from './apiVersions.js';
-import { createPartitions } from './createPartitions.js';
-import { createTopics } from './createTopics.js';
-import { deleteGroups } from './deleteGroups.js';
-import { deleteRecords } from './deleteRecords.js';
-import { deleteTopics } from './deleteTopics.js';
-import { describeConfigs } from './describeConfigs.js';
-import { describeGroups } from './describeGroups.js';
+import { apiVersions } from './api-versions.js';
+import { createPartitions } from './create-partitions.js';
+import { createTopics } from './create-topics.js';
+import { deleteGroups } from './delete-groups.js';
+import { deleteRecords } from './delete-records.js';
+import { deleteTopics } from './delete-topics.js';
+import { describeConfigs } from './describe-configs.js';
+import { describeGroups } from './describe-groups.js';
 import { fetch } from './fetch.js';
-import { findCoordinator } from './findCoordinator.js';
+import { findCoordinator } from './find-coordinator.js';
 import { heartbeat } from './heartbeat.js';
-import { initProducerId } from './initProducerId.js';
-import { joinGroup } from './joinGroup.js';
-import { leaveGroup } from './leaveGroup.js';
-import { listGroups } from './listGroups.js';
-import { listOffsets } from './listOffsets.js';
+import { initProducerId } from './init-producer-id.js';
+import { joinGroup } from './join-group.js';
+import { leaveGroup } from './leave-group.js';
+import { listGroups } from './list-groups.js';
+import { listOffsets } from './list-offsets.js';
 import { metadata } from './metadata.js';
-import { offsetCommit } from './offsetCommit.js';
-import { offsetFetch } from './offsetFetch.js';
+import { offsetCommit } from './offset-commit.js';
+import { offsetFetch } from './offset-fetch.js';
 import { produce } from './produce.js';
-import { saslAuthenticate } from './saslAuthenticate.js';
-import { saslHandshake } from './saslHandshake.js';
-import { syncGroup } from './syncGroup.js';
+import { saslAuthenticate } from './sasl-authenticate.js';
+import { saslHandshake } from './sasl-handshake.js';
+import { syncGroup } from './sync-group.js';
 
 /** One handler per API the codecs support (the type makes a missing one a compile error). */
 export const HANDLERS: { [K in ApiKey]: Handler<K> } = {

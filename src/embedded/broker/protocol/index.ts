@@ -5,7 +5,7 @@
  * bigint; fields a version lacks decode to their spec default and may be omitted when encoding.
  */
 export { ProtocolError, type Encodable } from './codec.js';
-export { ErrorCode } from './errorCode.js';
+export { ErrorCode } from './error-code.js';
 export { ApiKey, type RequestBodies, type ResponseBodies } from './generated/index.js';
 export {
   SUPPORTED_APIS,
@@ -24,29 +24,29 @@ export {
   type ResponseInput,
   type SupportedApi,
 } from './messages.js';
-export * from './recordBatch.js';
+export * from './record-batch.js';
 export { crc32c } from './crc32c.js';
-export * from './consumerProtocol.js';
+export * from './consumer-protocol.js';
 export type * from './generated/produce.js';
 export type * from './generated/fetch.js';
-export type * from './generated/listOffsets.js';
+export type * from './generated/list-offsets.js';
 export type * from './generated/metadata.js';
-export type * from './generated/offsetCommit.js';
-export type * from './generated/offsetFetch.js';
-export type * from './generated/findCoordinator.js';
-export type * from './generated/joinGroup.js';
+export type * from './generated/offset-commit.js';
+export type * from './generated/offset-fetch.js';
+export type * from './generated/find-coordinator.js';
+export type * from './generated/join-group.js';
 export type * from './generated/heartbeat.js';
-export type * from './generated/leaveGroup.js';
-export type * from './generated/syncGroup.js';
-export type * from './generated/describeGroups.js';
-export type * from './generated/listGroups.js';
-export type * from './generated/saslHandshake.js';
-export type * from './generated/apiVersions.js';
-export type * from './generated/createTopics.js';
-export type * from './generated/deleteTopics.js';
-export type * from './generated/deleteRecords.js';
-export type * from './generated/initProducerId.js';
-export type * from './generated/describeConfigs.js';
-export type * from './generated/saslAuthenticate.js';
-export type * from './generated/createPartitions.js';
-export type * from './generated/deleteGroups.js';
+export type * from './generated/leave-group.js';
+export type * from './generated/sync-group.js';
+export type * from './generated/describe-groups.js';
+export type * from './generated/list-groups.js';
+export type * from './generated/sasl-handshake.js';
+export type * from './generated/api-versions.js';
+export type * from './generated/create-topics.js';
+export type * from './generated/delete-topics.js';
+export type * from './generated/delete-records.js';
+export type * from './generated/init-producer-id.js';
+export type * from './generated/describe-configs.js';
+export type * from './generated/sasl-authenticate.js';
+export type * from './generated/create-partitions.js';
+export type * from './generated/delete-groups.js';

@@ -5,7 +5,7 @@
  * buffers ready for the socket, size prefix included.
  */
 import { ProtocolError, Reader, Writer, decodeMessage, encodeMessage, isFlexible, type Encodable } from './codec.js';
-import { ErrorCode } from './errorCode.js';
+import { ErrorCode } from './error-code.js';
 import { API_DEFINITIONS, ApiKey, type ApiDefinition, type RequestBodies, type ResponseBodies } from './generated/index.js';
 
 export type RequestBody<K extends ApiKey> = RequestBodies[K];

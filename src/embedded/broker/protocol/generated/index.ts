@@ -8,27 +8,27 @@
 import type { MessageSchema } from '../schema.js';
 import { ProduceRequestSchema, ProduceResponseSchema, type ProduceRequest, type ProduceResponse } from './produce.js';
 import { FetchRequestSchema, FetchResponseSchema, type FetchRequest, type FetchResponse } from './fetch.js';
-import { ListOffsetsRequestSchema, ListOffsetsResponseSchema, type ListOffsetsRequest, type ListOffsetsResponse } from './listOffsets.js';
+import { ListOffsetsRequestSchema, ListOffsetsResponseSchema, type ListOffsetsRequest, type ListOffsetsResponse } from './list-offsets.js';
 import { MetadataRequestSchema, MetadataResponseSchema, type MetadataRequest, type MetadataResponse } from './metadata.js';
-import { OffsetCommitRequestSchema, OffsetCommitResponseSchema, type OffsetCommitRequest, type OffsetCommitResponse } from './offsetCommit.js';
-import { OffsetFetchRequestSchema, OffsetFetchResponseSchema, type OffsetFetchRequest, type OffsetFetchResponse } from './offsetFetch.js';
-import { FindCoordinatorRequestSchema, FindCoordinatorResponseSchema, type FindCoordinatorRequest, type FindCoordinatorResponse } from './findCoordinator.js';
-import { JoinGroupRequestSchema, JoinGroupResponseSchema, type JoinGroupRequest, type JoinGroupResponse } from './joinGroup.js';
+import { OffsetCommitRequestSchema, OffsetCommitResponseSchema, type OffsetCommitRequest, type OffsetCommitResponse } from './offset-commit.js';
+import { OffsetFetchRequestSchema, OffsetFetchResponseSchema, type OffsetFetchRequest, type OffsetFetchResponse } from './offset-fetch.js';
+import { FindCoordinatorRequestSchema, FindCoordinatorResponseSchema, type FindCoordinatorRequest, type FindCoordinatorResponse } from './find-coordinator.js';
+import { JoinGroupRequestSchema, JoinGroupResponseSchema, type JoinGroupRequest, type JoinGroupResponse } from './join-group.js';
 import { HeartbeatRequestSchema, HeartbeatResponseSchema, type HeartbeatRequest, type HeartbeatResponse } from './heartbeat.js';
-import { LeaveGroupRequestSchema, LeaveGroupResponseSchema, type LeaveGroupRequest, type LeaveGroupResponse } from './leaveGroup.js';
-import { SyncGroupRequestSchema, SyncGroupResponseSchema, type SyncGroupRequest, type SyncGroupResponse } from './syncGroup.js';
-import { DescribeGroupsRequestSchema, DescribeGroupsResponseSchema, type DescribeGroupsRequest, type DescribeGroupsResponse } from './describeGroups.js';
-import { ListGroupsRequestSchema, ListGroupsResponseSchema, type ListGroupsRequest, type ListGroupsResponse } from './listGroups.js';
-import { SaslHandshakeRequestSchema, SaslHandshakeResponseSchema, type SaslHandshakeRequest, type SaslHandshakeResponse } from './saslHandshake.js';
-import { ApiVersionsRequestSchema, ApiVersionsResponseSchema, type ApiVersionsRequest, type ApiVersionsResponse } from './apiVersions.js';
-import { CreateTopicsRequestSchema, CreateTopicsResponseSchema, type CreateTopicsRequest, type CreateTopicsResponse } from './createTopics.js';
-import { DeleteTopicsRequestSchema, DeleteTopicsResponseSchema, type DeleteTopicsRequest, type DeleteTopicsResponse } from './deleteTopics.js';
-import { DeleteRecordsRequestSchema, DeleteRecordsResponseSchema, type DeleteRecordsRequest, type DeleteRecordsResponse } from './deleteRecords.js';
-import { InitProducerIdRequestSchema, InitProducerIdResponseSchema, type InitProducerIdRequest, type InitProducerIdResponse } from './initProducerId.js';
-import { DescribeConfigsRequestSchema, DescribeConfigsResponseSchema, type DescribeConfigsRequest, type DescribeConfigsResponse } from './describeConfigs.js';
-import { SaslAuthenticateRequestSchema, SaslAuthenticateResponseSchema, type SaslAuthenticateRequest, type SaslAuthenticateResponse } from './saslAuthenticate.js';
-import { CreatePartitionsRequestSchema, CreatePartitionsResponseSchema, type CreatePartitionsRequest, type CreatePartitionsResponse } from './createPartitions.js';
-import { DeleteGroupsRequestSchema, DeleteGroupsResponseSchema, type DeleteGroupsRequest, type DeleteGroupsResponse } from './deleteGroups.js';
+import { LeaveGroupRequestSchema, LeaveGroupResponseSchema, type LeaveGroupRequest, type LeaveGroupResponse } from './leave-group.js';
+import { SyncGroupRequestSchema, SyncGroupResponseSchema, type SyncGroupRequest, type SyncGroupResponse } from './sync-group.js';
+import { DescribeGroupsRequestSchema, DescribeGroupsResponseSchema, type DescribeGroupsRequest, type DescribeGroupsResponse } from './describe-groups.js';
+import { ListGroupsRequestSchema, ListGroupsResponseSchema, type ListGroupsRequest, type ListGroupsResponse } from './list-groups.js';
+import { SaslHandshakeRequestSchema, SaslHandshakeResponseSchema, type SaslHandshakeRequest, type SaslHandshakeResponse } from './sasl-handshake.js';
+import { ApiVersionsRequestSchema, ApiVersionsResponseSchema, type ApiVersionsRequest, type ApiVersionsResponse } from './api-versions.js';
+import { CreateTopicsRequestSchema, CreateTopicsResponseSchema, type CreateTopicsRequest, type CreateTopicsResponse } from './create-topics.js';
+import { DeleteTopicsRequestSchema, DeleteTopicsResponseSchema, type DeleteTopicsRequest, type DeleteTopicsResponse } from './delete-topics.js';
+import { DeleteRecordsRequestSchema, DeleteRecordsResponseSchema, type DeleteRecordsRequest, type DeleteRecordsResponse } from './delete-records.js';
+import { InitProducerIdRequestSchema, InitProducerIdResponseSchema, type InitProducerIdRequest, type InitProducerIdResponse } from './init-producer-id.js';
+import { DescribeConfigsRequestSchema, DescribeConfigsResponseSchema, type DescribeConfigsRequest, type DescribeConfigsResponse } from './describe-configs.js';
+import { SaslAuthenticateRequestSchema, SaslAuthenticateResponseSchema, type SaslAuthenticateRequest, type SaslAuthenticateResponse } from './sasl-authenticate.js';
+import { CreatePartitionsRequestSchema, CreatePartitionsResponseSchema, type CreatePartitionsRequest, type CreatePartitionsResponse } from './create-partitions.js';
+import { DeleteGroupsRequestSchema, DeleteGroupsResponseSchema, type DeleteGroupsRequest, type DeleteGroupsResponse } from './delete-groups.js';
 
 /** Kafka API keys of the APIs the broker serves. */
 export const ApiKey = {

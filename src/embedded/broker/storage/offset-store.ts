@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Durability, SyncTarget } from './durability.js';
-import { writeFileAtomically } from './atomicFile.js';
+import { writeFileAtomically } from './atomic-file.js';
 
 export interface CommittedOffset {
   offset: number;

@@ -10,7 +10,7 @@ import {
   ConsumerProtocolSubscriptionSchema,
   type ConsumerProtocolAssignment,
   type ConsumerProtocolSubscription,
-} from './generated/consumerProtocol.js';
+} from './generated/consumer-protocol.js';
 import type { MessageSchema } from './schema.js';
 
 export type { ConsumerProtocolAssignment, ConsumerProtocolSubscription };

@@ -10,7 +10,7 @@
  */
 import { ProtocolError } from './codec.js';
 import { crc32c } from './crc32c.js';
-import { ErrorCode } from './errorCode.js';
+import { ErrorCode } from './error-code.js';
 
 export const RECORD_BATCH_MAGIC = 2;
 /** Bytes before the first record. */

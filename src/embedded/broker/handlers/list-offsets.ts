@@ -1,6 +1,6 @@
 import type { Handler } from '../context.js';
 import { ErrorCode } from '../protocol/index.js';
-import type { PartitionLog } from '../storage/partitionLog.js';
+import type { PartitionLog } from '../storage/partition-log.js';
 
 const LATEST = -1n;
 const EARLIEST = -2n;

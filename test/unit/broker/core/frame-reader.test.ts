@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameError, FrameReader } from '../../../../src/embedded/broker/frameReader.js';
+import { FrameError, FrameReader } from '../../../../src/embedded/broker/frame-reader.js';
 
 function frame(payload: string): Buffer {
   const body = Buffer.from(payload);

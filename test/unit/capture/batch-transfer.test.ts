@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packBatch, unpackBatch } from '../../../src/kafka/batch-transfer.js';
+import { packBatch, unpackBatch } from '../../../src/capture/batch-transfer.js';
 
 describe('batch transfer to the producer thread', () => {
   it('packs keys, values, tombstones and null keys into one buffer and unpacks them by topic, in order', () => {

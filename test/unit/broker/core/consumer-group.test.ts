@@ -10,8 +10,8 @@ import {
   type ConsumerGroup,
   type JoinRequest,
   type Notice,
-} from '../../../../src/embedded/broker/group/consumerGroup.js';
-import { ErrorCode } from '../../../../src/embedded/broker/protocol/errorCode.js';
+} from '../../../../src/embedded/broker/group/consumer-group.js';
+import { ErrorCode } from '../../../../src/embedded/broker/protocol/error-code.js';
 
 const SESSION = 10_000;
 const REBALANCE = 30_000;

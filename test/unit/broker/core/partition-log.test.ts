@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../src/observability/logger.js';
 import { buildRecordBatch, readBatchHeader, splitBatches } from '../../../../src/embedded/broker/protocol/index.js';
 import { Durability } from '../../../../src/embedded/broker/storage/durability.js';
-import { PartitionLog } from '../../../../src/embedded/broker/storage/partitionLog.js';
+import { PartitionLog } from '../../../../src/embedded/broker/storage/partition-log.js';
 
 let dir: string;
 const durability = new Durability('never', 1000, createLogger({ level: 'silent' }));

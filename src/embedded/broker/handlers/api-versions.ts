@@ -1,6 +1,6 @@
 import type { Handler } from '../context.js';
 import { ErrorCode } from '../protocol/index.js';
-import { SERVED_APIS } from '../servedApis.js';
+import { SERVED_APIS } from '../served-apis.js';
 
 /** Lists the APIs and versions the broker serves (an unsupported ApiVersions version is answered by the connection). */
 export const apiVersions: Handler<18> = () => ({

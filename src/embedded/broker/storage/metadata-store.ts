@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { TandemError } from '../../../errors.js';
-import { writeFileAtomically } from './atomicFile.js';
+import { writeFileAtomically } from './atomic-file.js';
 
 export interface TopicRecord {
   partitions: number;

@@ -1,6 +1,6 @@
 import type { Handler } from '../context.js';
 import { ErrorCode } from '../protocol/index.js';
-import type { OffsetCommitEntry } from '../storage/offsetStore.js';
+import type { OffsetCommitEntry } from '../storage/offset-store.js';
 
 /** Stores a group's consumed positions (durably before answering under `--fsync always`). */
 export const offsetCommit: Handler<8> = async (request, { broker }) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../../src/observability/logger.js';
 import { Durability } from '../../../../src/embedded/broker/storage/durability.js';
-import { OffsetStore } from '../../../../src/embedded/broker/storage/offsetStore.js';
+import { OffsetStore } from '../../../../src/embedded/broker/storage/offset-store.js';
 
 let dir: string;
 const durability = new Durability('never', 1000, createLogger({ level: 'silent' }));

@@ -1,5 +1,5 @@
 import type { Handler } from '../context.js';
-import { memberMetadata } from '../group/consumerGroup.js';
+import { memberMetadata } from '../group/consumer-group.js';
 import { ErrorCode } from '../protocol/index.js';
 
 /** State, protocol and members (with metadata and assignment bytes) of each group; unknown groups are "Dead". */

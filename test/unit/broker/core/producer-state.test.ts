@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProducerStateTable } from '../../../../src/embedded/broker/producerState.js';
+import { ProducerStateTable } from '../../../../src/embedded/broker/producer-state.js';
 import { ErrorCode } from '../../../../src/embedded/broker/protocol/index.js';
 
 describe('idempotent producer state of a partition', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKey, SUPPORTED_APIS } from '../../../../src/embedded/broker/protocol/index.js';
-import { isServed, SERVED_APIS } from '../../../../src/embedded/broker/servedApis.js';
+import { isServed, SERVED_APIS } from '../../../../src/embedded/broker/served-apis.js';
 
 describe('the versions the broker advertises', () => {
   it('leaves out Produce before v3 and Fetch before v4, whose message-set formats it does not store', () => {

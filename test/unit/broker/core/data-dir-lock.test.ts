@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lockDataDir } from '../../../../src/embedded/broker/storage/dataDirLock.js';
+import { lockDataDir } from '../../../../src/embedded/broker/storage/data-dir-lock.js';
 
 let dir: string;
 

@@ -10,7 +10,7 @@ import type { Connector } from '../config/index.js';
 import { createLogger } from '../observability/logger.js';
 import { registerSecret } from '../observability/redact.js';
 import { unpackBatch, type PackedBatch } from './batch-transfer.js';
-import { createKafka } from './client.js';
+import { createKafka } from '../kafka/client.js';
 
 export type ToProducerThread = { type: 'send'; id: number; batch: PackedBatch } | { type: 'disconnect' };
 export type FromProducerThread = { type: 'ready' } | { type: 'sent'; id: number } | { type: 'failed'; id: number | null; message: string };
