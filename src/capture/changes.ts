@@ -7,7 +7,7 @@ import type { IncrementalSnapshots } from './incremental.js';
 import { parseLsn, type Lsn } from './lsn.js';
 import type { EventSender } from './sender.js';
 import type { TextRow } from './snapshot.js';
-import { SIGNAL_TABLE } from './state.js';
+import { SIGNAL_TABLE } from '../pg/bookkeeping/source.js';
 import type { PgoutputMessage } from './stream.js';
 
 const OPS: Record<'insert' | 'update' | 'delete', Op> = { insert: 'c', update: 'u', delete: 'd' };

@@ -16,6 +16,7 @@ import type { ColumnDefinition, TableDefinition } from '../schema/table-definiti
 import { compatibleAlternatives, describeTableChange } from './schema-change.js';
 import type { ChangeEvent } from './events.js';
 import type { SnapshotTable } from './snapshot.js';
+import { HEADER_BYTES, writeHeader } from '../schema/wire-format.js';
 
 
 /** Everything needed to turn one table's changes into Confluent-framed Avro messages. */
@@ -37,13 +38,12 @@ const NO_COLUMNS: string[] = [];
 // Encoding goes through one growing scratch buffer, so each message costs one exact-size copy.
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
-/** Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary. */
+/** Confluent wire format (schema/wire-format.ts), with the payload encoded in place after the header. */
 function frame(schemaId: number, type: Type, value: unknown): Buffer {
   for (;;) {
-    const end = type.encode(value, scratch, 5);
+    const end = type.encode(value, scratch, HEADER_BYTES);
     if (end > 0) {
-      scratch[0] = 0;
-      scratch.writeInt32BE(schemaId, 1);
+      writeHeader(scratch, schemaId);
       const framed = Buffer.allocUnsafe(end);
       scratch.copy(framed, 0, 0, end);
       return framed;

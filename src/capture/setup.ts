@@ -6,7 +6,7 @@ import { publicationTables } from '../pg/catalog.js';
 import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import { quoteIdent, quoteQualified } from '../pg/identifiers.js';
 import { parseLsn, type Lsn } from './lsn.js';
-import { SIGNAL_TABLE } from './state.js';
+import { SIGNAL_TABLE } from '../pg/bookkeeping/source.js';
 
 /**
  * Refuses to start, naming the object and the fix, when a prerequisite of logical replication is

@@ -13,7 +13,9 @@ import { runInitialSnapshot } from './initial-snapshot.js';
 import { formatLsn, type Lsn } from './lsn.js';
 import { EventSender } from './sender.js';
 import { createSlotWithSnapshot, ensurePublication, preflight, readSlot } from './setup.js';
-import { ensureTandemSchema, readState, writeState } from './state.js';
+import { readState, writeState } from './state.js';
+import { migrate } from '../pg/bookkeeping/migrate.js';
+import { SOURCE_BOOKKEEPING } from '../pg/bookkeeping/source.js';
 import { startReplicationStream } from './stream.js';
 
 export interface CaptureOptions {
@@ -54,7 +56,7 @@ export async function startCapture(connector: Connector, options: CaptureOptions
   };
 
   try {
-    await ensureTandemSchema(control);
+    await migrate(control, SOURCE_BOOKKEEPING);
     let state = await readState(control, connector.name);
     // Without saved state, an existing publication is the user's: tandem only verifies it.
     const publication = await ensurePublication(control, connector, state?.publicationManaged ?? false);

@@ -20,9 +20,16 @@ export function isEnvReference(value: unknown): value is EnvReference {
   return typeof value === 'object' && value !== null && (value as EnvReference).kind === 'env' && typeof (value as EnvReference).name === 'string';
 }
 
+/** The reference's value: the variable, or the fallback when it is unset. An empty variable counts as unset. */
+export function lookupEnv(reference: EnvReference): string | undefined {
+  const value = process.env[reference.name];
+  if (value !== undefined && value !== '') return value;
+  return reference.fallback === '' ? undefined : reference.fallback;
+}
+
 export function resolveEnv(reference: EnvReference, path: string): string {
-  const value = process.env[reference.name] ?? reference.fallback;
-  if (value === undefined || value === '') {
+  const value = lookupEnv(reference);
+  if (value === undefined) {
     throw new TandemError(`${path}: environment variable ${reference.name} is not set`, {
       fix: `export ${reference.name}=... before running tandem, or write the value in the connector file`,
     });

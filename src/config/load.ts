@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 import { TandemError } from '../errors.js';
-import { isEnvReference } from './env.js';
+import { isEnvReference, lookupEnv } from './env.js';
 import { connectorSchema, formatPath, qualify, resolveSecrets, type Connector } from './schema.js';
 
 /** Default config: `tandem.config.ts` in the working directory, else the only file in connectors/. */
@@ -83,7 +83,7 @@ export function parseConnector(input: unknown, origin = 'connector'): Connector 
 
 function collectMissingEnv(value: unknown, path: string[], problems: string[]): void {
   if (isEnvReference(value)) {
-    if (!process.env[value.name] && value.fallback === undefined) problems.push(`${formatPath(path)}: environment variable ${value.name} is not set`);
+    if (lookupEnv(value) === undefined) problems.push(`${formatPath(path)}: environment variable ${value.name} is not set`);
     return;
   }
   if (value !== null && typeof value === 'object') {

@@ -21,14 +21,14 @@ const postgresUrl = secretString.refine(
 
 const columnMapping = z.union([
   z.string().min(1),
-  z.object({
+  z.strictObject({
     from: z.string().min(1).optional(),
     sql: z.string().min(1).optional(),
     cast: z.string().min(1).optional(),
   }),
 ]);
 
-const tableMapping = z.object({
+const tableMapping = z.strictObject({
   /** Target table (`schema.table` or `table` in target.schema). */
   to: tableName,
   /** target column → source column, or an expression object. Unlisted source columns with the same name are copied. */
@@ -36,54 +36,43 @@ const tableMapping = z.object({
 });
 
 export const connectorSchema = z
-  .object({
+  .strictObject({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be lowercase letters, digits, - or _, starting with a letter'),
-    source: z.object({
+    source: z.strictObject({
       url: postgresUrl,
       schema: identifier.default('public'),
       tables: z.array(tableName).min(1, 'list at least one table to capture'),
       publication: identifier.optional(),
       slot: z.string().regex(/^[a-z0-9_]{1,63}$/, 'replication slot names use lowercase letters, digits and _ (max 63)').optional(),
     }),
-    kafka: z.object({
+    kafka: z.strictObject({
       brokers: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')).min(1, 'list at least one broker'),
       topicPrefix: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'Kafka topic names use letters, digits, . _ -').optional(),
       clientId: z.string().optional(),
-      ssl: z.union([z.boolean(), z.object({ ca: z.string().optional(), cert: z.string().optional(), key: secretString.optional(), rejectUnauthorized: z.boolean().optional() })]).optional(),
+      ssl: z.union([z.boolean(), z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: secretString.optional(), rejectUnauthorized: z.boolean().optional() })]).optional(),
       sasl: z
-        .object({
+        .strictObject({
           mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
           username: secretString,
           password: secretString,
         })
         .optional(),
     }),
-    registry: z.object({
+    registry: z.strictObject({
       url: z.union([z.string().url('must be an http(s) URL'), secretString]),
-      auth: z.object({ username: secretString, password: secretString }).optional(),
+      auth: z.strictObject({ username: secretString, password: secretString }).optional(),
     }),
-    target: z.object({
+    target: z.strictObject({
       url: postgresUrl,
       schema: identifier.default('public'),
     }),
     mappings: z.record(z.string(), tableMapping).default({}),
     capture: z
-      .object({
+      .strictObject({
         snapshot: z.enum(['initial', 'never']).default('initial'),
         snapshotChunkSize: z.number().int().positive().default(10_000),
         heartbeatIntervalMs: z.number().int().positive().default(10_000),
         metricsPort: z.number().int().min(0).max(65_535).default(9464),
-      })
-      .prefault({}),
-    reconcile: z
-      .object({
-        schedule: z.string().optional(),
-        chunkSize: z.number().int().positive().default(10_000),
-      })
-      .prefault({}),
-    rollout: z
-      .object({
-        phases: z.array(z.string()).optional(),
       })
       .prefault({}),
   })

@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Type } from 'avsc';
 import { createAvroType } from '../../src/schema/avro-type.js';
+import { decodeFrame } from '../../src/schema/wire-format.js';
 
 export interface DecodedEvent {
   topic: string;
@@ -30,8 +31,8 @@ export async function readAllEvents(brokers: string[], registryUrl: string, topi
   };
   const decode = async (buffer: Buffer | null) => {
     if (!buffer) return { id: null, value: null };
-    const id = buffer.readInt32BE(1);
-    return { id, value: (await typeFor(id)).fromBuffer(buffer.subarray(5)) as Record<string, any> };
+    const { schemaId, payload } = decodeFrame(buffer);
+    return { id: schemaId, value: (await typeFor(schemaId)).fromBuffer(payload) as Record<string, any> };
   };
   const events: DecodedEvent[] = [];
   let lastMessageAt = Date.now();

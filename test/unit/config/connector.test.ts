@@ -57,6 +57,21 @@ describe('connector config', () => {
     expect(message).toContain('target.url: environment variable TANDEM_TEST_UNSET_VARIABLE is not set');
   });
 
+  it('treats an empty variable as unset: the fallback applies, and without one it is reported', () => {
+    process.env.TANDEM_TEST_EMPTY = '';
+    const withFallback = parseConnector({ ...valid, registry: { url: env('TANDEM_TEST_EMPTY', 'http://registry:8081') } });
+    expect(withFallback.registry.url).toBe('http://registry:8081');
+    const message = problemsOf({ ...valid, registry: { url: env('TANDEM_TEST_EMPTY') } });
+    expect(message).toContain('registry.url: environment variable TANDEM_TEST_EMPTY is not set');
+    delete process.env.TANDEM_TEST_EMPTY;
+  });
+
+  it('rejects sections and fields it does not know instead of ignoring them', () => {
+    const message = problemsOf({ ...valid, reconcile: { schedule: '* * * * *' }, capture: { snapshotChunk: 10 } });
+    expect(message).toMatch(/\(root\): Unrecognized key: "reconcile"/);
+    expect(message).toMatch(/capture: Unrecognized key: "snapshotChunk"/);
+  });
+
   it('defineConnector keeps the declaration as written and types mappings by captured table', () => {
     const declared = defineConnector({ ...valid, source: { ...valid.source, tables: ['legacy.customers'] }, mappings: { 'legacy.customers': { to: 'app.customers' } } });
     expect(declared.mappings?.['legacy.customers']?.to).toBe('app.customers');
