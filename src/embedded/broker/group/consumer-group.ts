@@ -5,7 +5,7 @@
  *     ▲                    ▲                                                           │ leader's SyncGroup
  *     └── last member gone ┴──────── member joins, leaves or misses its session ◀── Stable ◀┘
  *
- * Deterministic: no I/O and no clock (callers pass `now`). Each operation updates the group it is
+ * No I/O and no clock (callers pass `now`); new member ids are random UUIDs, as Kafka's are. Each operation updates the group it is
  * given and returns the answer for the caller, or `waitAs` when the caller's answer comes later, plus
  * `notices`: answers owed to members whose JoinGroup/SyncGroup requests are parked.
  */
