@@ -5,7 +5,9 @@ import type { Logger } from '../observability/logger.js';
 import { isCapturable, publicationTables, readReplicaIdentity, tableExists } from '../pg/catalog.js';
 import { connectClient, describeUrl } from '../pg/connect.js';
 import { quoteQualified, splitQualified } from '../pg/identifiers.js';
-import { describeError } from '../errors.js';
+import { describeError, TandemError } from '../errors.js';
+import { redactSecrets } from '../observability/redact.js';
+import { RegistryApi } from '../schema/registry-api.js';
 
 export type CheckStatus = 'ok' | 'fail';
 
@@ -16,8 +18,9 @@ export interface CheckResult {
   fix?: string;
 }
 
-const ok = (check: string, detail: string): CheckResult => ({ check, status: 'ok', detail });
-const fail = (check: string, detail: string, fix: string): CheckResult => ({ check, status: 'fail', detail, fix });
+// Details quote servers' own messages, which may hold a URL with its password: scrubbed here, once.
+const ok = (check: string, detail: string): CheckResult => ({ check, status: 'ok', detail: redactSecrets(detail) });
+const fail = (check: string, detail: string, fix: string): CheckResult => ({ check, status: 'fail', detail: redactSecrets(detail), fix: redactSecrets(fix) });
 
 /** Runs every prerequisite check of a connector. Never throws: an unreachable server is a failed check. */
 export async function runDoctor(connector: Connector, logger: Logger): Promise<CheckResult[]> {
@@ -179,19 +182,14 @@ async function checkKafka(connector: Connector, logger: Logger): Promise<CheckRe
   }
 }
 
-async function checkRegistry(connector: Connector): Promise<CheckResult> {
+export async function checkRegistry(connector: Connector): Promise<CheckResult> {
   const check = 'schema registry reachable';
-  const { url, auth } = connector.registry;
-  const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json' };
-  if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  const api = new RegistryApi(connector.registry);
   try {
-    const response = await fetch(new URL('/config', url), { headers, signal: AbortSignal.timeout(5000) });
-    if (response.status === 401 || response.status === 403) return fail(check, `${url} refused the credentials (HTTP ${response.status})`, 'check registry.auth');
-    if (!response.ok) return fail(check, `${url} answered HTTP ${response.status}`, 'check registry.url points at a Confluent-compatible schema registry');
-    const body = (await response.json()) as { compatibilityLevel?: string };
-    return ok(check, `${url} (compatibility ${body.compatibilityLevel ?? 'unknown'})`);
+    return ok(check, `${api.location} (compatibility ${await api.globalCompatibilityLevel()})`);
   } catch (error) {
-    return fail(check, `cannot reach ${url}: ${(error as Error).message}`, 'check registry.url and that the registry is running (tandem registry for local runs)');
+    const fix = error instanceof TandemError && error.fix ? error.fix : 'check registry.url and that the registry is running (tandem registry for local runs)';
+    return fail(check, (error as Error).message, fix);
   }
 }
 

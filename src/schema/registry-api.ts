@@ -18,6 +18,7 @@ export interface SubjectVersion {
 }
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export class RegistryApi {
   private readonly baseUrl: string;
@@ -51,11 +52,16 @@ export class RegistryApi {
     return found;
   }
 
+  /** The registry's default compatibility level: also the cheapest way to prove it answers. */
+  async globalCompatibilityLevel(): Promise<CompatibilityMode> {
+    const level = await this.request<{ compatibilityLevel: string }>('/config', {});
+    return parseCompatibilityMode(level!.compatibilityLevel);
+  }
+
   /** The subject's compatibility level, else the registry's default. */
   async compatibilityLevel(subject: string): Promise<CompatibilityMode> {
     const own = await this.request<{ compatibilityLevel: string }>(`/config/${encodeURIComponent(subject)}`, { notFound: 'empty' });
-    const level = own ?? (await this.request<{ compatibilityLevel: string }>('/config', {}));
-    return parseCompatibilityMode(level!.compatibilityLevel);
+    return own ? parseCompatibilityMode(own.compatibilityLevel) : this.globalCompatibilityLevel();
   }
 
   private async request<T>(path: string, options: { notFound?: 'empty' }): Promise<T | undefined> {
@@ -63,6 +69,7 @@ export class RegistryApi {
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         headers: { accept: CONTENT_TYPE, ...(this.authorization ? { authorization: this.authorization } : {}) },
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
       throw new TandemError(`schema registry ${this.baseUrl} is unreachable (${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message})`, {
