@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { startCapture } from '../capture/worker.js';
+import { startCaptureService } from '../capture/service.js';
 import { dropSlot } from '../capture/setup.js';
 import { deleteState } from '../capture/state.js';
 import { TandemError } from '../errors.js';
-import { createCaptureMetrics } from '../observability/metrics.js';
-import { startObservabilityServer } from '../observability/server.js';
 import { connectClient } from '../pg/connect.js';
-import { createRegistryClient } from '../schema/registry-client.js';
 import { parsePort } from './arguments.js';
 import { commandContext } from './context.js';
 
@@ -61,27 +58,16 @@ Examples:
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      const metrics = createCaptureMetrics();
-      const registry = createRegistryClient(connector.registry);
-      const worker = await startCapture(connector, { logger, metrics, registry, snapshotOnly: flags.snapshotOnly });
-      const stallAfterMs = connector.capture.heartbeatIntervalMs * 3;
-      const server = flags.snapshotOnly
-        ? null
-        : await startObservabilityServer({
-            port: flags.metricsPort ?? connector.capture.metricsPort,
-            registry: metrics.registry,
-            health: () => ({ ...worker.health(stallAfterMs), stallAfterMs }),
-          });
-      if (server) logger.info({ metrics: `${server.url}/metrics` }, `capture running; metrics on ${server.url}/metrics`);
-
+      const service = await startCaptureService(connector, { logger, metricsPort: flags.metricsPort, snapshotOnly: flags.snapshotOnly });
+      if (service.metricsUrl) logger.info({ metrics: `${service.metricsUrl}/metrics` }, `capture running; metrics on ${service.metricsUrl}/metrics`);
       void stopRequested.then(() => {
         logger.info('stopping capture');
-        return worker.stop();
+        return service.stop();
       });
       try {
-        await worker.done;
+        await service.worker.done;
       } finally {
-        await server?.close();
+        await service.stop();
       }
     });
 }
