@@ -10,6 +10,7 @@ import type { Bookkeeping } from './migrate.js';
  */
 export const SOURCE_BOOKKEEPING: Bookkeeping = {
   schema: '_tandem',
+  component: 'capture',
   migrations: [
     {
       version: 1,

@@ -14,8 +14,9 @@ const withClient = async <T>(url: string, work: (client: pg.Client) => Promise<T
   }
 };
 
-const example = (count: number): Bookkeeping => ({
+const example = (count: number, component = 'items'): Bookkeeping => ({
   schema: 'book',
+  component,
   migrations: [
     { version: 1, description: 'items', sql: 'CREATE TABLE book.items (id int PRIMARY KEY)' },
     { version: 2, description: 'item names', sql: 'ALTER TABLE book.items ADD COLUMN name text' },
@@ -38,13 +39,19 @@ describe('bookkeeping migrations', () => {
     expect((await db.sql('SELECT version FROM book.schema_version ORDER BY version')).map((row) => row.version)).toEqual([1, 2, 3]);
   });
 
+  it('versions the components of one schema apart', async () => {
+    const other: Bookkeeping = { schema: 'book', component: 'notes', migrations: [{ version: 1, description: 'notes', sql: 'CREATE TABLE book.notes (id int)' }] };
+    expect((await withClient(db.url, (client) => migrate(client, other))).applied).toEqual([1]);
+    expect((await withClient(db.url, (client) => migrate(client, example(3)))).applied).toEqual([]);
+  });
+
   it('refuses a schema migrated by a newer tandem', async () => {
-    await expect(withClient(db.url, (client) => migrate(client, example(1)))).rejects.toThrow(/bookkeeping schema book is at version 3, newer than this tandem knows \(1\)/);
+    await expect(withClient(db.url, (client) => migrate(client, example(1)))).rejects.toThrow(/bookkeeping schema book \(items\) is at version 3, newer than this tandem knows \(1\)/);
   });
 
   it('rolls back a failing migration and names it', async () => {
-    const broken: Bookkeeping = { schema: 'broken', migrations: [{ version: 1, description: 'bad table', sql: 'CREATE TABLE broken.t (id int); CREATE TABLE broken.t (id int)' }] };
-    await expect(withClient(db.url, (client) => migrate(client, broken))).rejects.toThrow(/bookkeeping schema broken: migration 1 \(bad table\) failed: relation "t" already exists/);
+    const broken: Bookkeeping = { schema: 'broken', component: 'bad', migrations: [{ version: 1, description: 'bad table', sql: 'CREATE TABLE broken.t (id int); CREATE TABLE broken.t (id int)' }] };
+    await expect(withClient(db.url, (client) => migrate(client, broken))).rejects.toThrow(/bookkeeping schema broken \(bad\): migration 1 \(bad table\) failed: relation "t" already exists/);
     expect(await db.sql("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'broken' AND tablename = 't'")).toEqual([{ n: 0 }]);
   });
 
