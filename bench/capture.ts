@@ -1,15 +1,29 @@
 /**
- * npm run bench:capture — capture throughput against pg_recvlogical, the decoding limit.
+ * npm run bench:capture [-- --changes N] — capture throughput and CPU against two peers, in one run
+ * on one machine, over the same WAL:
  *
- * Generates CHANGES row changes on the embedded PostgreSQL after creating two pgoutput slots at
- * the same point, then times (a) tandem capture from that slot until Kafka (the embedded broker,
- * in its own process) acknowledged every event, and (b) pg_recvlogical reading the same changes
- * from the second slot to /dev/null. Target: (a) at least 50% of (b).
+ *   1. pg_recvlogical (pgoutput → /dev/null): the decoding limit;
+ *   2. tandem capture → the embedded broker (`tandem broker`, its own process);
+ *   3. tandem capture → Apache Kafka (scripts/apache-kafka.sh, one KRaft node);
+ *   4. Debezium's PostgreSQL connector (Kafka Connect standalone, bench/peers/debezium) → the same
+ *      Apache Kafka, JSON converter without schemas (Confluent's Avro converter is not on Maven Central).
+ *
+ * The embedded PostgreSQL gets one table, one publication and one pgoutput slot per contender, all
+ * created before the workload (N row changes: N/2 inserts, then N/2 updates, 1000 rows per
+ * transaction), so every contender reads the same changes. Each is timed from its start until every
+ * event is in Kafka (tandem: the slot position Kafka acknowledged reaches the WAL's end; Debezium: the
+ * topic's end offsets add up to N; pg_recvlogical: it reaches --endpos). CPU seconds: the tandem
+ * process (capture and its producer thread, not the broker), the pg_recvlogical process, the
+ * Debezium JVM (/proc/<pid>/stat) — never the broker's nor PostgreSQL's. Debezium is also measured
+ * from its connector's start, without the JVM's and Kafka Connect's startup. Brokers and the
+ * registry run in their own processes. Prints figures, asserts nothing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { parseConnector } from '../src/config/load.js';
 import { parseLsn } from '../src/capture/lsn.js';
@@ -18,24 +32,34 @@ import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createCaptureMetrics } from '../src/observability/metrics.js';
 import { createRegistryClient } from '../src/schema/registry-client.js';
+import { startApacheKafka } from './peers/apache-kafka.js';
+import { fetchDebezium, startDebeziumSource } from './peers/debezium.js';
+import { exitedChildrenCpuSeconds, startPeer } from './peers/process.js';
 
-const CHANGES = Number(process.env.CHANGES ?? 1_000_000);
+const { values: options } = parseArgs({
+  options: {
+    changes: { type: 'string', default: process.env.CHANGES ?? '1000000' },
+    'skip-debezium': { type: 'boolean', default: false },
+  },
+});
+const CHANGES = Number(options.changes);
+if (!Number.isInteger(CHANGES) || CHANGES < 2) throw new Error(`--changes must be an integer of at least 2, not ${options.changes}`);
 const ROWS_PER_TRANSACTION = 1000;
+/** tandem's topics have 3 partitions (capture/codecs.ts): Debezium's topic gets as many. */
+const PARTITIONS = 3;
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
-function startChild(args: string[], ready: RegExp): Promise<{ address: string; stop(): void }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/tandem.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      const match = ready.exec(output);
-      if (match) resolve({ address: match[1]!, stop: () => child.kill('SIGTERM') });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`tandem ${args[0]} exited with ${code}: ${output}`)));
-  });
+interface Result {
+  name: string;
+  seconds: number;
+  cpuSeconds: number;
+  note?: string;
+}
+
+async function startTandemChild(args: string[], ready: RegExp): Promise<{ address: string; stop(): Promise<void> }> {
+  const child = startPeer(process.execPath, [path.join(repoRoot, 'bin/tandem.js'), ...args], { name: `tandem ${args[0]}` });
+  const line = await child.line(ready, 60_000);
+  return { address: ready.exec(line)![1]!, stop: () => child.stop() };
 }
 
 function findPgRecvlogical(): string {
@@ -45,22 +69,42 @@ function findPgRecvlogical(): string {
   throw new Error('pg_recvlogical not found: apt-get install postgresql-client (or postgresql-15)');
 }
 
+const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function main() {
   const recvlogical = findPgRecvlogical();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-bench-'));
+  const withDebezium = !options['skip-debezium'];
+  if (withDebezium) await fetchDebezium();
   const postgres = await startEmbeddedPostgres();
-  const broker = await startChild(['broker', '--port', '0', '--data-dir', path.join(dataDir, 'broker'), '--fsync', 'interval'], /(127\.0\.0\.1:\d+)/);
-  const registry = await startChild(['registry', '--port', '0', '--data-dir', path.join(dataDir, 'registry')], /(http:\/\/127\.0\.0\.1:\d+)/);
-  const admin = new pg.Client({ connectionString: postgres.url });
-  await admin.connect();
+  const stops: (() => Promise<unknown>)[] = [() => postgres.stop()];
+  const results: Result[] = [];
   try {
+    const broker = await startTandemChild(['broker', '--port', '0', '--data-dir', path.join(dataDir, 'broker'), '--fsync', 'interval'], /(127\.0\.0\.1:\d+)/);
+    stops.push(() => broker.stop());
+    const registry = await startTandemChild(['registry', '--port', '0', '--data-dir', path.join(dataDir, 'registry')], /(http:\/\/127\.0\.0\.1:\d+)/);
+    stops.push(() => registry.stop());
+    const apacheKafka = await startApacheKafka(repoRoot, path.join(dataDir, 'apache-kafka'));
+    stops.push(() => apacheKafka.stop());
+    process.stdout.write(`Apache Kafka ${apacheKafka.version} on ${apacheKafka.address}, embedded broker on ${broker.address}\n`);
+    const kafka = new Kafka({ brokers: [apacheKafka.address], logLevel: logLevel.NOTHING });
+    const kafkaAdmin = kafka.admin();
+    await kafkaAdmin.connect();
+    stops.push(() => kafkaAdmin.disconnect());
+    await warmUp(kafka);
+
+    const admin = new pg.Client({ connectionString: postgres.url });
+    await admin.connect();
+    stops.push(() => admin.end());
     await admin.query(`CREATE SCHEMA legacy;
       CREATE TABLE legacy.orders (id bigint PRIMARY KEY, customer_id int NOT NULL, total numeric(12,2) NOT NULL, status text NOT NULL, placed_at timestamptz NOT NULL DEFAULT now());
       CREATE PUBLICATION bench FOR TABLE legacy.orders;`);
-    // Both slots start at the same point, before any change.
-    await admin.query(`SELECT pg_create_logical_replication_slot('bench_capture', 'pgoutput'), pg_create_logical_replication_slot('bench_recvlogical', 'pgoutput')`);
+    // All slots start at the same point, before any change.
+    const slots = ['bench_recvlogical', 'bench_capture_embedded', 'bench_capture_apache', 'bench_debezium'];
+    await admin.query(`SELECT ${slots.map((slot) => `pg_create_logical_replication_slot('${slot}', 'pgoutput')`).join(', ')}`);
 
-    process.stdout.write(`generating ${CHANGES} row changes (${ROWS_PER_TRANSACTION} per transaction)...\n`);
+    process.stdout.write(`generating ${CHANGES.toLocaleString('en-US')} row changes (${ROWS_PER_TRANSACTION} per transaction)...\n`);
     const inserts = Math.ceil(CHANGES / 2);
     for (let first = 1; first <= inserts; first += ROWS_PER_TRANSACTION) {
       await admin.query(`INSERT INTO legacy.orders (id, customer_id, total, status) SELECT g, g % 1000, (g % 10000) / 100.0, 'new' FROM generate_series($1::bigint, $2::bigint) g`, [first, Math.min(first + ROWS_PER_TRANSACTION - 1, inserts)]);
@@ -70,48 +114,118 @@ async function main() {
     }
     const endLsn = (await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
 
-    // (b) the decoding limit: pg_recvlogical with the same plugin and publication, output discarded.
-    const recvStarted = process.hrtime.bigint();
-    const recv = spawnSync(recvlogical, ['-d', postgres.url, '--slot', 'bench_recvlogical', '--start', '-o', 'proto_version=1', '-o', 'publication_names=bench', '--endpos', endLsn, '-f', '/dev/null', '--no-loop'], { encoding: 'utf8' });
-    if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
-    const recvSeconds = Number(process.hrtime.bigint() - recvStarted) / 1e9;
+    // 1. the decoding limit: pg_recvlogical with the same plugin and publication, output discarded.
+    {
+      const cpuBefore = exitedChildrenCpuSeconds();
+      const started = process.hrtime.bigint();
+      const recv = spawnSync(recvlogical, ['-d', postgres.url, '--slot', 'bench_recvlogical', '--start', '-o', 'proto_version=1', '-o', 'publication_names=bench', '--endpos', endLsn, '-f', '/dev/null', '--no-loop'], { encoding: 'utf8' });
+      if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
+      results.push({ name: 'pg_recvlogical (pgoutput → /dev/null)', seconds: seconds(started), cpuSeconds: exitedChildrenCpuSeconds() - cpuBefore });
+    }
 
-    // (a) tandem capture: from the slot until the broker acknowledged every event.
-    const connector = parseConnector({
-      name: 'bench',
-      source: { url: postgres.url, schema: 'legacy', tables: ['legacy.orders'], publication: 'bench', slot: 'bench_capture' },
-      kafka: { brokers: [broker.address], topicPrefix: 'bench' },
-      registry: { url: registry.address },
-      target: { url: postgres.url, schema: 'app' },
-      capture: { snapshot: 'never', heartbeatIntervalMs: 1000 },
-    });
-    const metrics = createCaptureMetrics();
-    const cpuBefore = process.cpuUsage();
-    const captureStarted = process.hrtime.bigint();
-    const worker = await startCapture(connector, { logger: createLogger({ level: 'warn', pretty: false }), metrics, registry: createRegistryClient(connector.registry) });
-    const target = parseLsn(endLsn);
-    while (worker.durableLsn() < target) await new Promise((resolve) => setTimeout(resolve, 20));
-    const captureSeconds = Number(process.hrtime.bigint() - captureStarted) / 1e9;
-    const cpu = process.cpuUsage(cpuBefore);
-    await worker.stop();
-    const events = (await metrics.events.get()).values.reduce((sum, value) => sum + value.value, 0);
-    const bytes = (await metrics.bytes.get()).values[0]?.value ?? 0;
+    // 2, 3. tandem capture: from its slot until the broker acknowledged every event.
+    const registryClient = createRegistryClient({ url: registry.address });
+    for (const [slot, name, brokerAddress] of [
+      ['bench_capture_embedded', 'tandem capture → embedded broker', broker.address],
+      ['bench_capture_apache', 'tandem capture → Apache Kafka', apacheKafka.address],
+    ] as const) {
+      const connector = parseConnector({
+        name: slot,
+        source: { url: postgres.url, schema: 'legacy', tables: ['legacy.orders'], publication: 'bench', slot },
+        kafka: { brokers: [brokerAddress], topicPrefix: 'bench' },
+        registry: { url: registry.address },
+        target: { url: postgres.url, schema: 'app' },
+        capture: { snapshot: 'never', heartbeatIntervalMs: 1000 },
+      });
+      const metrics = createCaptureMetrics();
+      const cpuBefore = process.cpuUsage();
+      const started = process.hrtime.bigint();
+      const worker = await startCapture(connector, { logger: createLogger({ level: 'warn', pretty: false }), metrics, registry: registryClient });
+      const target = parseLsn(endLsn);
+      while (worker.durableLsn() < target) await sleep(20);
+      const elapsed = seconds(started);
+      const cpu = process.cpuUsage(cpuBefore);
+      await worker.stop();
+      const events = (await metrics.events.get()).values.reduce((sum, value) => sum + value.value, 0);
+      const bytes = (await metrics.bytes.get()).values[0]?.value ?? 0;
+      results.push({ name, seconds: elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, note: `${events.toLocaleString('en-US')} events acknowledged, ${(bytes / 1e6).toFixed(1)} MB of Avro` });
+    }
 
-    const captureRate = CHANGES / captureSeconds;
-    const recvRate = CHANGES / recvSeconds;
-    const rows = [
-      ['pg_recvlogical (pgoutput → /dev/null)', recvSeconds.toFixed(2), Math.round(recvRate).toLocaleString('en-US'), '1.00'],
-      ['tandem capture (pgoutput → Avro → Kafka acks=-1)', captureSeconds.toFixed(2), Math.round(captureRate).toLocaleString('en-US'), (captureRate / recvRate).toFixed(2)],
-    ];
-    process.stdout.write(`\n## bench:capture — ${CHANGES.toLocaleString('en-US')} row changes\n\n| reader | seconds | changes/s | ratio to pg_recvlogical |\n|---|---|---|---|\n${rows.map((row) => `| ${row.join(' | ')} |`).join('\n')}\n\n`);
-    process.stdout.write(`capture: ${events.toLocaleString('en-US')} events acknowledged, ${(bytes / 1e6).toFixed(1)} MB, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU s in the capture process (${(((cpu.user + cpu.system) / 1e6 / CHANGES) * 1e6).toFixed(1)} CPU s per million changes)\n`);
-    process.stdout.write(`target: capture at least 50% of pg_recvlogical's rate — ${captureRate / recvRate >= 0.5 ? 'met' : 'NOT met'} (${((captureRate / recvRate) * 100).toFixed(0)}%)\n`);
+    // 4. Debezium: from the JVM's start (and from its connector's start) until the topic holds every event.
+    if (withDebezium) {
+      const topic = 'dbz.legacy.orders';
+      await kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
+      const records = async () => (await kafkaAdmin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+      const started = process.hrtime.bigint();
+      const debezium = await startDebeziumSource({ bootstrap: apacheKafka.address, pgUrl: postgres.url, slot: 'bench_debezium', publication: 'bench', tables: ['legacy.orders'], topicPrefix: 'dbz', schemas: false, workDir: path.join(dataDir, 'debezium') });
+      stops.push(() => debezium.stop());
+      const deadline = Date.now() + 3_600_000;
+      while ((await records()) < CHANGES) {
+        if (debezium.process.child.exitCode !== null) throw new Error(`Debezium exited:\n${debezium.process.output.slice(-30).join('\n')}`);
+        if (Date.now() > deadline) throw new Error(`Debezium did not deliver ${CHANGES} records within an hour (log: ${path.join(dataDir, 'debezium/connect.log')})`);
+        await sleep(20);
+      }
+      const done = process.hrtime.bigint();
+      const cpu = debezium.cpuSeconds();
+      const connectorStart = await debezium.started;
+      const total = Number(done - started) / 1e9;
+      const streaming = Number(done - connectorStart.at) / 1e9;
+      const startup = total - streaming;
+      results.push({ name: 'Debezium → Apache Kafka, from its connector start', seconds: streaming, cpuSeconds: cpu - connectorStart.cpuSeconds, note: `JVM and Kafka Connect startup before it: ${startup.toFixed(1)} s, ${connectorStart.cpuSeconds.toFixed(1)} CPU s` });
+      results.push({ name: 'Debezium → Apache Kafka, from JVM start', seconds: total, cpuSeconds: cpu });
+      await debezium.stop();
+    }
+
+    printTable(results, apacheKafka.version);
   } finally {
-    await admin.end();
-    broker.stop();
-    registry.stop();
-    await postgres.stop();
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }
+}
+
+/**
+ * A fresh Apache Kafka creates its internal topics on first use: an idempotent producer's first
+ * InitProducerId meets a loading coordinator and backs off. One untimed idempotent send first.
+ */
+async function warmUp(kafka: Kafka): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'bench.warm-up', numPartitions: 1 }] });
+  await admin.disconnect();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  await producer.send({ topic: 'bench.warm-up', acks: -1, messages: [{ value: 'warm-up' }] });
+  await producer.disconnect();
+}
+
+function printTable(results: Result[], kafkaVersion: string) {
+  const rate = (result: Result) => CHANGES / result.seconds;
+  const format = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const header = ['#', 'contender', 'seconds', 'changes/s', 'CPU s', 'CPU s per 1M changes'];
+  const rows = results.map((result, index) => [String(index + 1), result.name, format(result.seconds, 2), format(rate(result)), format(result.cpuSeconds, 1), format((result.cpuSeconds / CHANGES) * 1e6, 1)]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => (column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;
+  const [, load5] = loadavg();
+  let out = `\n## bench:capture — ${format(CHANGES)} row changes, Apache Kafka ${kafkaVersion}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (5 min: ${load5!.toFixed(2)})\n\n`;
+  out += `${line(header)}\n| ${widths.map((width, column) => (column >= 2 ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width))).join(' | ')} |\n`;
+  out += `${rows.map(line).join('\n')}\n\n`;
+  for (const [index, result] of results.entries()) if (result.note) out += `${index + 1}. ${result.note}\n`;
+  const byName = (prefix: string) => results.find((result) => result.name.startsWith(prefix));
+  const recv = byName('pg_recvlogical');
+  const embedded = byName('tandem capture → embedded');
+  const apache = byName('tandem capture → Apache');
+  const debezium = byName('Debezium → Apache Kafka, from its connector');
+  const debeziumTotal = byName('Debezium → Apache Kafka, from JVM');
+  out += '\n';
+  if (recv && embedded) {
+    const ratio = rate(embedded) / rate(recv);
+    out += `tandem (embedded broker) / pg_recvlogical: ${ratio.toFixed(2)}× changes/s, ${(embedded.cpuSeconds / recv.cpuSeconds).toFixed(1)}× CPU — target ≥ 0.8×: ${ratio >= 0.8 ? 'met' : 'NOT met'}\n`;
+  }
+  if (apache && debezium && debeziumTotal) {
+    const ratio = rate(apache) / rate(debezium);
+    out += `tandem / Debezium (both on Apache Kafka, Debezium from its connector start): ${ratio.toFixed(2)}× changes/s, ${(debezium.cpuSeconds / apache.cpuSeconds).toFixed(2)}× less CPU — target ≥ 3×: ${ratio >= 3 ? 'met' : 'NOT met'}` +
+      ` (from the JVM's start: ${(rate(apache) / rate(debeziumTotal)).toFixed(2)}×)\n`;
+  }
+  process.stdout.write(out);
 }
 
 await main();

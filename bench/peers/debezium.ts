@@ -4,6 +4,7 @@
  * be read from /proc; `started` resolves once the connector's task runs, with the time and CPU the
  * JVM had used by then (JVM start, Connect's plugin scan, connector start).
  */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { processCpuSeconds, startPeer, type PeerProcess } from './process.js';
 
@@ -26,6 +27,7 @@ export interface DebeziumSourceOptions {
   topicPrefix: string;
   /** Embed the Connect schema in each JSON message (the JDBC sink needs it). */
   schemas: boolean;
+  /** Connect's offsets, its properties files and connect.log (everything the JVM printed). */
   workDir: string;
   maxBatchSize?: number;
   maxQueueSize?: number;
@@ -56,18 +58,19 @@ export function startDebeziumSource(options: DebeziumSourceOptions): Promise<Deb
   const args = ['source', '--bootstrap', options.bootstrap, '--pg-url', options.pgUrl, '--slot', options.slot, '--publication', options.publication, '--tables', options.tables.join(','), '--topic-prefix', options.topicPrefix, '--schemas', String(options.schemas), '--work-dir', options.workDir];
   if (options.maxBatchSize) args.push('--max-batch-size', String(options.maxBatchSize));
   if (options.maxQueueSize) args.push('--max-queue-size', String(options.maxQueueSize));
-  return start(args, 'Debezium source');
+  return start(args, 'Debezium source', options.workDir);
 }
 
 export function startDebeziumSink(options: DebeziumSinkOptions): Promise<DebeziumProcess> {
   const args = ['sink', '--bootstrap', options.bootstrap, '--pg-url', options.pgUrl, '--topics', options.topics.join(','), '--table', options.table, '--work-dir', options.workDir];
   if (options.batchSize) args.push('--batch-size', String(options.batchSize));
   if (options.schemaEvolution) args.push('--schema-evolution', options.schemaEvolution);
-  return start(args, 'Debezium sink');
+  return start(args, 'Debezium sink', options.workDir);
 }
 
-async function start(args: string[], name: string): Promise<DebeziumProcess> {
-  const peer = startPeer('bash', [script, ...args], { name });
+async function start(args: string[], name: string, workDir: string): Promise<DebeziumProcess> {
+  mkdirSync(workDir, { recursive: true });
+  const peer = startPeer('bash', [script, ...args], { name, logFile: path.join(workDir, 'connect.log') });
   const pid = Number((await peer.line(/^pid \d+$/, 600_000)).split(' ')[1]);
   const started = peer.line(/^connector started$/, 300_000).then(() => ({ at: process.hrtime.bigint(), cpuSeconds: processCpuSeconds(pid) }));
   started.catch(() => undefined);

@@ -3,7 +3,7 @@
  * print, stopped by signal, killed if the benchmark exits first; their CPU time from /proc (Linux).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const running = new Set<ChildProcess>();
@@ -22,12 +22,14 @@ export interface PeerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function startPeer(command: string, args: string[], options: { name: string; env?: NodeJS.ProcessEnv; cwd?: string }): PeerProcess {
+export function startPeer(command: string, args: string[], options: { name: string; env?: NodeJS.ProcessEnv; cwd?: string; /** Also write every line here. */ logFile?: string }): PeerProcess {
   const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   running.add(child);
   const output: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const log = options.logFile ? createWriteStream(options.logFile) : undefined;
   const onLine = (line: string) => {
+    log?.write(`${line}\n`);
     output.push(line);
     if (output.length > 5000) output.splice(0, 1000);
     for (const waiter of [...waiters]) {

@@ -102,7 +102,7 @@ run_connect() {
     -Dorg.slf4j.simpleLogger.logFile=System.err
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
     -Dorg.slf4j.simpleLogger.log.io.debezium=info
-    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.connect.runtime.WorkerTask=info
+    -Dorg.slf4j.simpleLogger.log.org.apache.kafka.connect.runtime.WorkerSinkTask=info
     -Dorg.slf4j.simpleLogger.showDateTime=true
     -Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS
     ${JAVA_OPTS:-}
