@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { repoRoot, tandemBin } from './cli.js';
+import { recordOutput, trackOutput } from './output.js';
 
 export interface BrokerProcess {
   child: ChildProcess;
@@ -24,9 +25,12 @@ export async function spawnBroker(args: string[]): Promise<BrokerProcess> {
     env: { ...process.env, TANDEM_LOG_LEVEL: 'info' },
   });
   const output: string[] = [];
+  const source = `embedded broker process (pid ${child.pid})`;
+  trackOutput(source, () => child.exitCode === null && child.signalCode === null);
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const onLine = (line: string) => {
     output.push(line);
+    recordOutput(source, line);
     for (const waiter of [...waiters]) {
       if (waiter.pattern.test(line)) {
         waiters.splice(waiters.indexOf(waiter), 1);

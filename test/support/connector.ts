@@ -1,8 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConnector } from '../../src/config/load.js';
 import type { Connector } from '../../src/config/index.js';
+
+/**
+ * Chosen once per test file (vitest loads support modules per file). On Apache Kafka all test files
+ * share one broker whose topics persist, so a test names its connectors (the topic prefix) and
+ * topics with uniqueName(); the names stay valid connector, slot and topic names.
+ */
+export const fileSuffix = randomBytes(3).toString('hex');
+
+/** `base` made unique to this test file, e.g. uniqueName('crash') = 'crash_3fa9c1'. */
+export function uniqueName(base: string): string {
+  return `${base}_${fileSuffix}`;
+}
 
 export interface TestConnectorOptions {
   name: string;

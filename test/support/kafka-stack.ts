@@ -1,12 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, inject, it } from 'vitest';
+import type { BrokerTestHooks } from '../../src/embedded/broker/options.js';
+import { startRegistry } from '../../src/embedded/registry/index.js';
 import { startKafkaStack, type EmbeddedKafkaStack } from '../../src/embedded/stack.js';
+import { testKafkaKind, type TestKafkaKind } from './kafka-kind.js';
+import { testLogger } from './output.js';
+
+export { testKafkaKind, type TestKafkaKind };
+
+export const testKafka: TestKafkaKind = testKafkaKind();
+export const onApacheKafka = testKafka === 'apache';
 
 /** What a Kafka-facing integration test needs: brokers and a schema registry, stopped by stop(). */
-export type TestKafkaStack = Pick<EmbeddedKafkaStack, 'brokers' | 'registryUrl' | 'stop'>;
+export type TestKafkaStack = Pick<EmbeddedKafkaStack, 'brokers' | 'registryUrl' | 'stop'> & { kind: TestKafkaKind };
 
 /**
  * The Kafka and registry a Kafka-facing test runs against. Every such test starts its stack here,
- * so that the broker can be chosen for the whole run in one place.
+ * so that the broker is chosen for the whole run in one place:
+ * - embedded: a fresh embedded broker and registry, both stopped by stop();
+ * - apache: the run's shared Apache Kafka node (its topics persist across test files, so tests
+ *   name their topics uniquely: uniqueName() in ./connector.ts) and a fresh embedded registry;
+ *   stop() stops the registry only.
  */
 export async function startTestKafkaStack(): Promise<TestKafkaStack> {
-  return startKafkaStack();
+  if (testKafka === 'embedded') {
+    const stack = await startKafkaStack({ logger: testLogger('embedded-stack') });
+    return { kind: 'embedded', brokers: stack.brokers, registryUrl: stack.registryUrl, stop: () => stack.stop() };
+  }
+  const bootstrap = apacheKafkaBootstrap();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-registry-'));
+  const registry = await startRegistry({ port: 0, dataDir, logger: testLogger('embedded-registry') });
+  return {
+    kind: 'apache',
+    brokers: [bootstrap],
+    registryUrl: registry.url,
+    async stop() {
+      await registry.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The embedded stack with test hooks into the broker (delayed or dropped responses). For tests about
+ * our broker only: see describeEmbeddedOnly. Tests that need a slow or lossy Kafka on both brokers
+ * use the fault proxy (./kafka-proxy.ts) instead.
+ */
+export async function startEmbeddedKafkaStack(brokerTestHooks: BrokerTestHooks = {}): Promise<TestKafkaStack> {
+  const stack = await startKafkaStack({ logger: testLogger('embedded-stack'), brokerTestHooks });
+  return { kind: 'embedded', brokers: stack.brokers, registryUrl: stack.registryUrl, stop: () => stack.stop() };
+}
+
+/** The shared Apache Kafka node's bootstrap address, provided by the integration globalSetup. */
+export function apacheKafkaBootstrap(): string {
+  const bootstrap = inject('apacheKafkaBootstrap');
+  if (!bootstrap) {
+    throw new Error('TANDEM_TEST_KAFKA=apache but no Apache Kafka was started: run the integration project (its globalSetup starts it), e.g. npm run test:apache-kafka');
+  }
+  return bootstrap;
+}
+
+/**
+ * describe() for what is intrinsically about OUR broker (its crash recovery, raw protocol errors,
+ * fsync modes, test hooks): skipped, with the reason in its title, when the run uses Apache Kafka.
+ */
+export function describeEmbeddedOnly(name: string, reason: string, body: () => void): void {
+  describe.skipIf(onApacheKafka)(`${name} [embedded broker only: ${reason}]`, body);
+}
+
+/** it() counterpart of describeEmbeddedOnly. */
+export function itEmbeddedOnly(name: string, reason: string, body: () => Promise<void>, timeoutMs?: number): void {
+  it.skipIf(onApacheKafka)(`${name} [embedded broker only: ${reason}]`, body, timeoutMs);
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tandemBin, repoRoot } from './cli.js';
+import { recordOutput, trackOutput } from './output.js';
 
 export interface TandemProcess {
   child: ChildProcess;
@@ -15,13 +16,22 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** Starts a long-running `tandem` command (capture, broker) as a child process that a test can SIGKILL. */
+let spawned = 0;
+
+/**
+ * Starts a long-running `tandem` command (capture, broker) as a child process that a test can
+ * SIGKILL. Its output is kept, not printed: a failing test prints its last lines (test/support/output.ts).
+ */
 export function spawnTandem(args: string[], env: Record<string, string> = {}): TandemProcess {
   const child = spawn(process.execPath, [tandemBin, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const source = `process #${++spawned} tandem ${args.slice(0, 1).join(' ')} (pid ${child.pid})`;
+  trackOutput(source, () => child.exitCode === null && child.signalCode === null);
   let output = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
-    output += chunk.toString();
+    const text = chunk.toString();
+    output += text;
+    recordOutput(source, text);
     for (const listener of listeners) listener();
   };
   child.stdout!.on('data', append);

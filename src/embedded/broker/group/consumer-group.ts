@@ -110,9 +110,14 @@ export function newConsumerGroup(groupId: string): ConsumerGroup {
   };
 }
 
+/** Apache Kafka's defaults for group.min.session.timeout.ms and group.max.session.timeout.ms. */
+export const MIN_SESSION_TIMEOUT_MS = 6_000;
+export const MAX_SESSION_TIMEOUT_MS = 1_800_000;
+
 export function join(group: ConsumerGroup, request: JoinRequest, now: number): Outcome<JoinAnswer> {
   if (group.state === 'Dead') return { answer: joinError(ErrorCode.COORDINATOR_NOT_AVAILABLE, request.memberId), notices: [] };
-  if (request.sessionTimeoutMs <= 0 || request.rebalanceTimeoutMs <= 0) {
+  // Like Kafka: a session shorter or longer than the broker's bounds is refused before anything else.
+  if (request.sessionTimeoutMs < MIN_SESSION_TIMEOUT_MS || request.sessionTimeoutMs > MAX_SESSION_TIMEOUT_MS || request.rebalanceTimeoutMs <= 0) {
     return { answer: joinError(ErrorCode.INVALID_SESSION_TIMEOUT, request.memberId), notices: [] };
   }
   if (!acceptsProtocols(group, request)) {

@@ -5,6 +5,8 @@ import {
   heartbeat,
   join,
   leave,
+  MAX_SESSION_TIMEOUT_MS,
+  MIN_SESSION_TIMEOUT_MS,
   newConsumerGroup,
   sync,
   type ConsumerGroup,
@@ -223,5 +225,15 @@ describe('consumer group state machine', () => {
     expire(group, SESSION + 1);
     expect(group.pendingMembers.size).toBe(0);
     expect(join(group, request(answer!.memberId), SESSION + 2).answer?.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+  });
+
+  it("refuses a session timeout outside Kafka's default bounds (6 s to 30 min) with INVALID_SESSION_TIMEOUT", () => {
+    const group = newConsumerGroup('bounded');
+    for (const sessionTimeoutMs of [MIN_SESSION_TIMEOUT_MS - 1, MAX_SESSION_TIMEOUT_MS + 1, 0]) {
+      expect(join(group, request('', { sessionTimeoutMs }), 0).answer?.errorCode, `session ${sessionTimeoutMs} ms`).toBe(ErrorCode.INVALID_SESSION_TIMEOUT);
+    }
+    for (const sessionTimeoutMs of [MIN_SESSION_TIMEOUT_MS, MAX_SESSION_TIMEOUT_MS]) {
+      expect(join(group, request('', { sessionTimeoutMs }), 0).answer?.errorCode, `session ${sessionTimeoutMs} ms`).toBe(ErrorCode.MEMBER_ID_REQUIRED);
+    }
   });
 });

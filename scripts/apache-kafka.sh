@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# Apache Kafka for tests and local runs, without Docker: the broker's jars come from Maven Central
+# (scripts/apache-kafka/pom.xml) into a cache folder outside the repository.
+#
+#   scripts/apache-kafka.sh fetch
+#       Resolves Apache Kafka $KAFKA_VERSION into $TANDEM_CACHE/apache-kafka-<version>/libs
+#       (TANDEM_CACHE defaults to ~/.cache/tandem). Needs Maven the first time; once cached it
+#       returns at once and works offline.
+#   scripts/apache-kafka.sh start --port P --data-dir D [--controller-port C]
+#       Runs one KRaft node (broker + controller) on 127.0.0.1:P, its controller on C (a free port
+#       when not given). Formats D on first use and keeps its data across restarts. Prints exactly
+#       `ready 127.0.0.1:P` on stdout once clients can connect, then runs until SIGTERM or SIGINT,
+#       which it forwards to the JVM before exiting 0. The server log is D/server.log.
+#       `--port 0` picks a free port (the ready line names it).
+#   scripts/apache-kafka.sh version
+#       Prints the pinned Apache Kafka version.
+set -euo pipefail
+
+readonly KAFKA_VERSION=4.1.1
+readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly POM="$SCRIPT_DIR/apache-kafka/pom.xml"
+readonly CACHE_ROOT="${TANDEM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem}"
+readonly KAFKA_HOME="$CACHE_ROOT/apache-kafka-$KAFKA_VERSION"
+readonly LIBS="$KAFKA_HOME/libs"
+
+die() {
+  echo "apache-kafka.sh: $*" >&2
+  exit 1
+}
+
+usage() {
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+require_java() {
+  command -v java >/dev/null 2>&1 ||
+    die "java not found: Apache Kafka $KAFKA_VERSION needs a Java 17+ runtime (apt-get install openjdk-17-jre-headless)"
+  local major
+  major="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)"
+  [[ -n "$major" && "$major" -ge 17 ]] ||
+    die "java ${major:-of unknown version} is too old: Apache Kafka $KAFKA_VERSION needs Java 17+ (apt-get install openjdk-17-jre-headless)"
+}
+
+fetch() {
+  [[ -f "$KAFKA_HOME/.complete" ]] && return 0
+  command -v mvn >/dev/null 2>&1 ||
+    die "mvn not found: fetching Apache Kafka $KAFKA_VERSION from Maven Central needs Maven (apt-get install maven)"
+  mkdir -p "$CACHE_ROOT"
+  local staging
+  staging="$(mktemp -d "$CACHE_ROOT/.apache-kafka-$KAFKA_VERSION.XXXXXX")"
+  if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
+    -Dkafka.version="$KAFKA_VERSION" -Dkafka.libs="$staging/libs" >&2; then
+    rm -rf "$staging"
+    die "could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION with Maven (see the output above): check access to Maven Central or its mirror in ~/.m2/settings.xml"
+  fi
+  [[ -f "$staging/libs/kafka_2.13-$KAFKA_VERSION.jar" ]] ||
+    die "Maven finished but $staging/libs has no kafka_2.13-$KAFKA_VERSION.jar: check $POM"
+  touch "$staging/.complete"
+  # Another fetch may have finished first; either copy is complete.
+  if ! mv -T "$staging" "$KAFKA_HOME" 2>/dev/null; then
+    rm -rf "$staging"
+    [[ -f "$KAFKA_HOME/.complete" ]] || die "could not move the jars into $KAFKA_HOME: remove it and fetch again"
+  fi
+}
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if ! port_in_use "$port"; then
+      echo "$port"
+      return 0
+    fi
+  done
+  die "found no free TCP port on 127.0.0.1 for the controller: pass --controller-port"
+}
+
+start() {
+  local port="" data_dir="" controller_port=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --port) port="${2:-}"; shift 2 ;;
+      --data-dir) data_dir="${2:-}"; shift 2 ;;
+      --controller-port) controller_port="${2:-}"; shift 2 ;;
+      *) die "unknown option '$1' for start: use start --port P --data-dir D [--controller-port C]" ;;
+    esac
+  done
+  [[ "$port" =~ ^[0-9]+$ && "$port" -le 65535 ]] || die "start needs --port P (a TCP port, 0 for any free one)"
+  [[ -n "$data_dir" ]] || die "start needs --data-dir D (a folder for the broker's logs and metadata)"
+  require_java
+  fetch
+  [[ "$port" -eq 0 ]] && port="$(free_port)"
+  port_in_use "$port" && die "port $port on 127.0.0.1 is already in use: choose another --port"
+  [[ -z "$controller_port" ]] && controller_port="$(free_port)"
+  [[ "$controller_port" != "$port" ]] || die "--controller-port must differ from --port ($port)"
+
+  mkdir -p "$data_dir"
+  data_dir="$(cd "$data_dir" && pwd)"
+  local config="$data_dir/server.properties" log4j="$data_dir/log4j2.properties" log="$data_dir/server.log"
+  cat >"$config" <<EOF
+# Written by scripts/apache-kafka.sh on each start.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$data_dir/data
+auto.create.topics.enable=false
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  cat >"$log4j" <<EOF
+status = error
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = $log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.stderr.type = Console
+appender.stderr.name = stderr
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = [%d] %p %m (%c)%n
+appender.stderr.filter.threshold.type = ThresholdFilter
+appender.stderr.filter.threshold.level = error
+rootLogger.level = info
+rootLogger.appenderRef.file.ref = file
+rootLogger.appenderRef.stderr.ref = stderr
+EOF
+  local java_opts=(
+    -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
+    "-Dlog4j2.configurationFile=$log4j" -cp "$LIBS/*"
+  )
+
+  if [[ ! -f "$data_dir/data/meta.properties" ]]; then
+    local cluster_id
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    java "${java_opts[@]}" kafka.tools.StorageTool format --ignore-formatted \
+      --cluster-id "$cluster_id" --config "$config" >>"$log" 2>&1 ||
+      die "formatting KRaft storage in $data_dir/data failed (see $log): remove $data_dir and start again"
+  fi
+
+  java "${java_opts[@]}" kafka.Kafka "$config" >>"$log" 2>&1 &
+  local java_pid=$!
+  local parent=$PPID
+  stop() {
+    kill -TERM "$java_pid" 2>/dev/null || true
+    wait "$java_pid" 2>/dev/null || true
+    exit 0
+  }
+  trap stop TERM INT HUP
+
+  # Ready = the node finished startup (it waits to be unfenced by its controller before it logs
+  # this) and its listener accepts connections.
+  local started="Kafka Server started"
+  until grep -q "$started" "$log" 2>/dev/null && port_in_use "$port"; do
+    if ! kill -0 "$java_pid" 2>/dev/null; then
+      wait "$java_pid" || true
+      tail -n 30 "$log" >&2 || true
+      die "Apache Kafka $KAFKA_VERSION exited before it was ready (log: $log)"
+    fi
+    sleep 0.1 & wait $!
+  done
+  echo "ready 127.0.0.1:$port"
+
+  # Runs until a signal; a JVM that dies on its own is an error. An orphaned node (its parent gone
+  # without stopping it, e.g. a killed test runner) stops itself instead of holding its ports.
+  while kill -0 "$java_pid" 2>/dev/null; do
+    if ! kill -0 "$parent" 2>/dev/null; then stop; fi
+    sleep 1 & wait $!
+  done
+  local code=0
+  wait "$java_pid" || code=$?
+  tail -n 30 "$log" >&2 || true
+  die "Apache Kafka $KAFKA_VERSION exited unexpectedly with code $code (log: $log)"
+}
+
+case "${1:-}" in
+  fetch) shift; [[ $# -eq 0 ]] || die "fetch takes no options"; fetch ;;
+  start) shift; start "$@" ;;
+  version) echo "$KAFKA_VERSION" ;;
+  -h | --help | help) usage ;;
+  *) usage ;;
+esac
