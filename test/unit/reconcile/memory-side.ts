@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { ReconcileSide, SegmentSummary } from '../../../src/reconcile/bisect.js';
+import type { CanonicalRow } from '../../../src/reconcile/row-diff.js';
+import type { Key, Segment } from '../../../src/reconcile/segment.js';
+
+export type KeyOrder = (a: Key, b: Key) => number;
+
+/** Element-wise: numbers when both parse as numbers, else code point order (like COLLATE "C"). */
+export const naturalOrder: KeyOrder = (a, b) => {
+  for (let index = 0; index < a.length; index += 1) {
+    const x = a[index]!;
+    const y = b[index]!;
+    const numeric = /^-?\d+(\.\d+)?$/.test(x) && /^-?\d+(\.\d+)?$/.test(y);
+    const order = numeric ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
+    if (order !== 0) return order;
+  }
+  return 0;
+};
+
+/** A side over an array, for the algorithm's unit tests; counts its calls and concurrency. */
+export class MemorySide implements ReconcileSide {
+  readonly rows: CanonicalRow[];
+  calls = { countAndChecksum: 0, fetchRows: 0, boundaries: 0 };
+  running = 0;
+  maxRunning = 0;
+
+  constructor(
+    rows: CanonicalRow[],
+    private readonly order: KeyOrder = naturalOrder,
+  ) {
+    this.rows = [...rows].sort((a, b) => order(a.key, b.key));
+  }
+
+  private inSegment(segment: Segment): CanonicalRow[] {
+    return this.rows.filter((row) => (segment.lower === null || this.order(row.key, segment.lower) >= 0) && (segment.upper === null || this.order(row.key, segment.upper) < 0));
+  }
+
+  private async track<T>(work: () => T): Promise<T> {
+    this.running += 1;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      return work();
+    } finally {
+      this.running -= 1;
+    }
+  }
+
+  countAndChecksum(segment: Segment): Promise<SegmentSummary> {
+    this.calls.countAndChecksum += 1;
+    return this.track(() => {
+      const rows = this.inSegment(segment);
+      let sum = 0n;
+      for (const row of rows) sum += BigInt.asIntN(64, BigInt(`0x${createHash('sha1').update(JSON.stringify([row.key, row.values])).digest('hex').slice(0, 16)}`));
+      return { count: rows.length, checksum: sum.toString() };
+    });
+  }
+
+  fetchRows(segment: Segment): Promise<CanonicalRow[]> {
+    this.calls.fetchRows += 1;
+    return this.track(() => this.inSegment(segment));
+  }
+
+  boundaries(segment: Segment, parts: number): Promise<Key[]> {
+    this.calls.boundaries += 1;
+    return this.track(() => {
+      const rows = this.inSegment(segment);
+      const out: Key[] = [];
+      for (let part = 1; part < parts; part += 1) {
+        const row = rows[Math.floor((rows.length * part) / parts)];
+        if (row && (out.length === 0 || this.order(out.at(-1)!, row.key) < 0) && (segment.lower === null || this.order(row.key, segment.lower) > 0)) out.push(row.key);
+      }
+      return out;
+    });
+  }
+}
+
+/** mulberry32: a small seeded generator, so a failing run can be repeated from its printed seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
