@@ -1,19 +1,21 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestBroker, type TestBroker } from '../../support/embedded-broker.js';
+import { uniqueName } from '../../support/connector.js';
+import { kafkaClient, startTestBroker } from '../../support/embedded-broker.js';
+import { itEmbeddedOnly, startTestKafkaStack, testKafka, type TestKafkaStack } from '../../support/kafka-stack.js';
 
-let broker: TestBroker;
+let stack: TestKafkaStack;
 
 beforeAll(async () => {
-  broker = await startTestBroker({ autoCreateTopics: true, defaultPartitions: 2 });
+  stack = await startTestKafkaStack();
 });
 
 afterAll(async () => {
-  await broker.stop();
+  await stack?.stop();
 });
 
 /** Runs kcat against the broker (librdkafka, a second independent client implementation). */
-function kcat(args: string[], input?: string, bootstrap = broker.brokers[0]): Promise<string> {
+function kcat(args: string[], input?: string, bootstrap = stack.brokers[0]!): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile('kcat', ['-b', bootstrap, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`kcat ${args.join(' ')} failed: ${error.message}\n${stderr}`));
@@ -23,34 +25,49 @@ function kcat(args: string[], input?: string, bootstrap = broker.brokers[0]): Pr
   });
 }
 
-describe('embedded broker with kcat (librdkafka)', () => {
+/** Topics are created up front: the brokers run with auto-creation off, like production. */
+async function createTopic(topic: string, numPartitions = 2): Promise<string> {
+  const admin = kafkaClient(stack.brokers).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions }] });
+  } finally {
+    await admin.disconnect();
+  }
+  return topic;
+}
+
+describe(`Kafka behaviour through kcat (librdkafka, ${testKafka} broker)`, () => {
   it('lists the broker and topics with kcat -L', async () => {
-    await kcat(['-P', '-t', 'listed'], 'hello\n');
+    const topic = await createTopic(uniqueName('listed'));
+    await kcat(['-P', '-t', topic], 'hello\n');
     const listing = await kcat(['-L']);
-    expect(listing).toContain(`broker 0 at ${broker.brokers[0]}`);
-    expect(listing).toContain('topic "listed" with 2 partitions');
+    expect(listing).toMatch(new RegExp(`broker \\d+ at ${stack.brokers[0]!.replace(/\./g, '\\.')}`));
+    expect(listing).toContain(`topic "${topic}" with 2 partitions`);
   });
 
   it('produces with kcat -P and reads back with kcat -C -e', async () => {
+    const topic = await createTopic(uniqueName('lines'));
     const lines = Array.from({ length: 500 }, (_, i) => `line-${i}`);
-    await kcat(['-P', '-t', 'lines', '-p', '0'], `${lines.join('\n')}\n`);
-    const read = await kcat(['-C', '-t', 'lines', '-p', '0', '-o', 'beginning', '-e', '-q']);
+    await kcat(['-P', '-t', topic, '-p', '0'], `${lines.join('\n')}\n`);
+    const read = await kcat(['-C', '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q']);
     expect(read.trim().split('\n')).toEqual(lines);
   });
 
   it('consumes as a balanced group with kcat -G and resumes from the committed offsets', async () => {
-    await kcat(['-P', '-t', 'grouped', '-K', ':'], 'a:1\nb:2\nc:3\nd:4\n');
+    const topic = await createTopic(uniqueName('grouped'));
+    await kcat(['-P', '-t', topic, '-K', ':'], 'a:1\nb:2\nc:3\nd:4\n');
     // (-o would override the committed offsets in -G mode, so the start comes from auto.offset.reset.)
-    const groupRead = ['-G', 'kcat-readers', '-X', 'auto.offset.reset=earliest', '-e', '-q', 'grouped'];
+    const groupRead = ['-G', uniqueName('kcat-readers'), '-X', 'auto.offset.reset=earliest', '-e', '-q', topic];
     const first = await kcat(groupRead);
     expect(first.trim().split('\n').sort()).toEqual(['1', '2', '3', '4']);
 
-    await kcat(['-P', '-t', 'grouped', '-K', ':'], 'e:5\n');
+    await kcat(['-P', '-t', topic, '-K', ':'], 'e:5\n');
     const second = await kcat(groupRead);
     expect(second.trim()).toBe('5');
   });
 
-  it('authenticates with SASL/PLAIN', async () => {
+  itEmbeddedOnly('authenticates with SASL/PLAIN', 'SASL/PLAIN is our broker option (--sasl-plain); the shared Apache Kafka node has a PLAINTEXT listener only', async () => {
     const secured = await startTestBroker({ saslPlain: 'app:s3cret', autoCreateTopics: true });
     try {
       const sasl = (password: string) => ['-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', 'sasl.username=app', '-X', `sasl.password=${password}`];
