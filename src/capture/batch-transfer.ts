@@ -4,6 +4,8 @@
  */
 export interface KafkaMessage {
   topic: string;
+  /** An explicit partition; absent: the producer's partitioner chooses by key. */
+  partition?: number;
   key: Buffer | null;
   /** null: a tombstone. */
   value: Buffer | null;
@@ -11,12 +13,12 @@ export interface KafkaMessage {
 
 export interface PackedBatch {
   topics: string[];
-  /** Per message: topic index, key offset, key length (-1 = null), value offset, value length (-1 = null). */
+  /** Per message: topic index, partition (-1 = by key), key offset, key length (-1 = null), value offset, value length (-1 = null). */
   index: Int32Array;
   payload: ArrayBuffer;
 }
 
-const FIELDS = 5;
+const FIELDS = 6;
 
 export function packBatch(messages: readonly KafkaMessage[]): PackedBatch {
   let size = 0;
@@ -46,18 +48,28 @@ export function packBatch(messages: readonly KafkaMessage[]): PackedBatch {
     }
     const at = position * FIELDS;
     index[at] = topic;
-    put(message.key, at + 1);
-    put(message.value, at + 3);
+    index[at + 1] = message.partition ?? -1;
+    put(message.key, at + 2);
+    put(message.value, at + 4);
   });
   return { topics, index, payload };
 }
 
+export interface UnpackedMessage {
+  partition?: number;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
 /** The messages of a packed batch grouped by topic, keys and values as views into the payload. */
-export function unpackBatch(batch: PackedBatch): { topic: string; messages: { key: Buffer | null; value: Buffer | null }[] }[] {
-  const byTopic = batch.topics.map((topic) => ({ topic, messages: [] as { key: Buffer | null; value: Buffer | null }[] }));
+export function unpackBatch(batch: PackedBatch): { topic: string; messages: UnpackedMessage[] }[] {
+  const byTopic = batch.topics.map((topic) => ({ topic, messages: [] as UnpackedMessage[] }));
   const view = (offset: number, length: number) => (length < 0 ? null : Buffer.from(batch.payload, offset, length));
   for (let at = 0; at < batch.index.length; at += FIELDS) {
-    byTopic[batch.index[at]!]!.messages.push({ key: view(batch.index[at + 1]!, batch.index[at + 2]!), value: view(batch.index[at + 3]!, batch.index[at + 4]!) });
+    const message: UnpackedMessage = { key: view(batch.index[at + 2]!, batch.index[at + 3]!), value: view(batch.index[at + 4]!, batch.index[at + 5]!) };
+    const partition = batch.index[at + 1]!;
+    if (partition >= 0) message.partition = partition;
+    byTopic[batch.index[at]!]!.messages.push(message);
   }
   return byTopic;
 }

@@ -5,7 +5,7 @@ import { emitChange } from './emitter.js';
 import type { ChangeEvent, Op, SourceInfo } from './events.js';
 import type { IncrementalSnapshots } from './incremental.js';
 import { parseLsn, type Lsn } from './lsn.js';
-import type { EventSender } from './sender.js';
+import type { MessageSender } from './sender.js';
 import type { TextRow } from './snapshot.js';
 import { SIGNAL_TABLE } from '../pg/bookkeeping/source.js';
 import type { PgoutputMessage } from './stream.js';
@@ -25,14 +25,14 @@ export class ChangeStreamHandler {
   private commitTimeMs = 0;
   private sequence = 0;
   private signalRelationOid = -1;
-  /** Commit time of the newest transaction read, for lag in seconds. */
+  /** Commit time of the newest transaction read to its end (Commit message), for slot lag in seconds. */
   lastCommitTimeMs = 0;
 
   constructor(
     private readonly connectorName: string,
     startLsn: Lsn,
     private readonly codecs: TableCodecs,
-    private readonly sender: EventSender,
+    private readonly sender: MessageSender,
     private readonly snapshots: IncrementalSnapshots,
   ) {
     this.tracker = new AckTracker(startLsn);
@@ -61,7 +61,7 @@ export class ChangeStreamHandler {
         for (const relation of message.relations) {
           if (relation.relationOid === this.signalRelationOid) continue;
           const codec = this.codecs.forRelation(relation.relationOid);
-          wait = emitChange(this.sender, codec, { op: 't', before: null, after: null, source: this.source(codec, lsn) }, this.transaction!) ?? wait;
+          wait = this.emit(codec, { op: 't', before: null, after: null, source: this.source(codec, lsn) }) ?? wait;
         }
         return wait;
       }

@@ -4,20 +4,20 @@ import type { Pgoutput } from 'pg-logical-replication';
 import type { Type } from 'avsc';
 import type { Connector } from '../config/index.js';
 import { TandemError } from '../errors.js';
-import { topicFor } from '../kafka/client.js';
+import { topicFor } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import { splitQualified } from '../pg/identifiers.js';
 import { createAvroType } from '../schema/avro-type.js';
 import { readColumnType, readTableDefinition } from '../schema/catalog-reader.js';
 import { deriveSchemas } from '../schema/derive.js';
-import { toAvroKey, toAvroRow } from '../schema/avro-values.js';
+import { toAvroKey, toAvroRow, type AvroRow } from '../schema/avro-values.js';
+import type { Envelope } from '../schema/envelope.js';
 import type { RegistryClient } from '../schema/registry-client.js';
 import type { ColumnDefinition, TableDefinition } from '../schema/table-definition.js';
-import { compatibleAlternatives, describeTableChange } from './schema-change.js';
+import { HEADER_BYTES, writeHeader } from '../schema/wire-format.js';
+import { compatibleAlternatives, describeTableChange, schemaChangeFix } from './schema-change.js';
 import type { ChangeEvent } from './events.js';
 import type { SnapshotTable } from './snapshot.js';
-import { HEADER_BYTES, writeHeader } from '../schema/wire-format.js';
-
 
 /** Everything needed to turn one table's changes into Confluent-framed Avro messages. */
 export interface TableCodec {
@@ -26,6 +26,10 @@ export interface TableCodec {
   schema: string;
   tableName: string;
   topic: string;
+  /** Partitions of the topic (a truncate goes to each). */
+  partitions: number;
+  /** Events carry the key columns as key; false for a table without primary key or replica identity index. */
+  hasKey: boolean;
   definition: TableDefinition;
   snapshotTable: SnapshotTable;
   /** Key and value of a change's Kafka message, in the Confluent wire format. */
@@ -33,7 +37,7 @@ export interface TableCodec {
   describeKey(change: ChangeEvent): string;
 }
 
-const NO_COLUMNS: string[] = [];
+const NO_COLUMNS: readonly string[] = [];
 
 // Encoding goes through one growing scratch buffer, so each message costs one exact-size copy.
 let scratch = Buffer.allocUnsafe(64 * 1024);
@@ -60,25 +64,33 @@ function frame(schemaId: number, type: Type, value: unknown): Buffer {
 export class TableCodecs {
   private readonly byTable = new Map<string, TableCodec>();
   private readonly byRelation = new Map<number, TableCodec>();
+  private readonly partitionCounts = new Map<string, number>();
 
   constructor(
     private readonly connector: Connector,
     private readonly catalog: pg.Client,
     private readonly registry: RegistryClient,
     private readonly logger: Logger,
+    /** The publication sends generated columns (PostgreSQL 18's publish_generated_columns): the snapshot reads them too. */
+    private readonly generatedColumns: boolean,
   ) {}
 
-  /** Creates the tables' topics when missing (the connector's own topics; never auto-created by produce). */
+  /**
+   * Creates the tables' topics when missing (the connector's own topics; never auto-created by
+   * produce) and learns each topic's partition count.
+   */
   async ensureTopics(kafka: Kafka, partitions = 3): Promise<void> {
     const admin = kafka.admin();
     await admin.connect();
     try {
+      const topics = this.connector.source.tables.map((table) => topicFor(this.connector.kafka.topicPrefix, table));
       const existing = new Set(await admin.listTopics());
-      const missing = this.connector.source.tables.map((table) => topicFor(this.connector.kafka.topicPrefix, table)).filter((topic) => !existing.has(topic));
+      const missing = topics.filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
         await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
         this.logger.info({ topics: missing }, `created topics ${missing.join(', ')}`);
       }
+      for (const topic of (await admin.fetchTopicMetadata({ topics })).topics) this.partitionCounts.set(topic.name, topic.partitions.length);
     } finally {
       await admin.disconnect();
     }
@@ -89,7 +101,7 @@ export class TableCodecs {
     const existing = this.byTable.get(table);
     if (existing) return existing;
     const { schema, table: name } = splitQualified(table);
-    return this.install(await readTableDefinition(this.catalog, schema, name));
+    return this.install(await readTableDefinition(this.catalog, schema, name, { generatedColumns: this.generatedColumns }));
   }
 
   forRelation(relationOid: number): TableCodec {
@@ -102,11 +114,12 @@ export class TableCodecs {
    * pgoutput sends a Relation message before the first change of a table in each session and again
    * after its definition changed. Columns, their types and the key come from the message (what the
    * WAL holds, even if the table changed since); nullability from the catalog, and a column dropped
-   * since is nullable.
+   * since is nullable. Under REPLICA IDENTITY FULL the message marks every column as key: the key is
+   * then the catalog's (the primary key, or none), the same as the snapshot's.
    */
   async onRelation(relation: Pgoutput.MessageRelation): Promise<void> {
     const table = `${relation.schema}.${relation.name}`;
-    const catalogDefinition = await readTableDefinition(this.catalog, relation.schema, relation.name);
+    const catalogDefinition = await readTableDefinition(this.catalog, relation.schema, relation.name, { generatedColumns: this.generatedColumns });
     const columns: ColumnDefinition[] = [];
     for (const column of relation.columns) {
       const { type, declaredType, notNullDomain } = await readColumnType(this.catalog, column.typeOid, column.typeMod);
@@ -116,14 +129,14 @@ export class TableCodecs {
         type,
         declaredType,
         nullable: known?.declaredType === declaredType ? known.nullable : !notNullDomain,
-        isPrimaryKey: relation.keyColumns.includes(column.name),
       });
     }
+    const keyFromMessage = relation.replicaIdentity !== 'full' && relation.keyColumns.length > 0;
     const definition: TableDefinition = {
       schema: relation.schema,
       table: relation.name,
       columns,
-      keyColumns: relation.keyColumns.length > 0 ? relation.keyColumns : catalogDefinition.keyColumns,
+      keyColumns: keyFromMessage ? relation.keyColumns : catalogDefinition.keyColumns,
     };
     const current = this.byTable.get(table);
     const codec = current && sameShape(current.definition, definition) ? current : await this.install(definition, current?.definition);
@@ -133,6 +146,12 @@ export class TableCodecs {
   private async install(definition: TableDefinition, previous?: TableDefinition): Promise<TableCodec> {
     const table = `${definition.schema}.${definition.table}`;
     const derived = deriveSchemas(definition, { topicPrefix: this.connector.kafka.topicPrefix });
+    const partitions = this.partitionCounts.get(derived.topic);
+    if (partitions === undefined) {
+      throw new TandemError(`publication ${this.connector.source.publication} sends changes of ${table}, which is not in source.tables, so it has no topic`, {
+        fix: `add ${table} to source.tables, or drop it from the publication: ALTER PUBLICATION ${this.connector.source.publication} DROP TABLE ${table};`,
+      });
+    }
     for (const warning of derived.warnings) this.logger.warn({ table }, warning);
     const changes = previous ? describeTableChange(previous, definition) : [];
     if (previous) this.logger.info({ table, changes }, `table ${table} changed: ${changes.join('; ') || 'column details'}; registering a new schema version`);
@@ -142,8 +161,8 @@ export class TableCodecs {
       } catch (error) {
         if (error instanceof TandemError && previous) {
           const alternatives = compatibleAlternatives(previous, definition);
-          throw new TandemError(`capture stopped before acknowledging the change; ${error.message}\n  what changed in ${table}: ${changes.join('; ')}`, {
-            fix: [...alternatives, `or relax the subject's compatibility; then restart capture (nothing after the change was acknowledged)`].join('; '),
+          throw new TandemError(`capture stopped before acknowledging the change; ${error.message}\n  what changed in ${table}: ${changes.join('; ') || 'column details'}`, {
+            fix: schemaChangeFix(alternatives),
             cause: error,
           });
         }
@@ -160,6 +179,8 @@ export class TableCodecs {
       schema: definition.schema,
       tableName: definition.table,
       topic: derived.topic,
+      partitions,
+      hasKey,
       definition,
       snapshotTable: {
         name: table,
@@ -172,7 +193,7 @@ export class TableCodecs {
         // A delete's old tuple may hold only the key columns: the others read as not sent (null, or the type's empty value).
         const before = change.before ? toAvroRow(definition, change.before) : null;
         const after = change.after ? toAvroRow(definition, change.after) : null;
-        const envelope = {
+        const envelope: Envelope<AvroRow['row']> = {
           before: before?.row ?? null,
           after: after?.row ?? null,
           op: change.op,

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { Connector } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { CaptureMetrics } from '../observability/metrics.js';
+import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import type { TableCodecs } from './codecs.js';
 import { SnapshotProgress } from './progress.js';
-import type { EventSender } from './sender.js';
+import type { MessageSender } from './sender.js';
 import { estimateRows, readTableChunks, type TextRow } from './snapshot.js';
+import type { SnapshotBook } from './state.js';
 import { ChunkWindow } from './watermark.js';
 
 interface OpenChunk {
@@ -28,7 +31,7 @@ export class IncrementalSnapshots {
     private readonly connectorName: string,
     private readonly control: pg.Client,
     private readonly codecs: TableCodecs,
-    private readonly sender: EventSender,
+    private readonly sender: MessageSender,
     private readonly metrics: CaptureMetrics,
     private readonly logger: Logger,
   ) {}
@@ -48,8 +51,29 @@ export class IncrementalSnapshots {
     this.current?.window.noteChange(table, after);
   }
 
+  /**
+   * Snapshots every configured table whose snapshot is not complete, one after the other, each
+   * resumed after its last acknowledged key. Runs beside the stream, which emits the chunks' rows.
+   */
+  async finishPending(connector: Connector, book: SnapshotBook): Promise<void> {
+    const tables = book.pending(connector.source.tables);
+    if (tables.length === 0) return;
+    const reader = await connectClient(connector.source.url, 'source', { options: SOURCE_SESSION_OPTIONS });
+    try {
+      for (const table of tables) {
+        const afterKey = book.resumeAfter(table);
+        this.logger.info({ table, resumeAfter: afterKey }, `incremental snapshot of ${table}${afterKey ? ' resumed' : ''} while streaming`);
+        await this.run(table, afterKey, connector.capture.snapshotChunkSize, reader, (lastKey) => book.chunkDone(table, lastKey));
+        await book.tableDone(table);
+        this.logger.info({ table }, `incremental snapshot of ${table} complete`);
+      }
+    } finally {
+      await reader.end().catch(() => undefined);
+    }
+  }
+
   /** Snapshots a table chunk by chunk, starting after `afterKey`; `saveProgress` runs once each chunk is acknowledged. */
-  async run(table: string, afterKey: string[] | null, chunkSize: number, reader: pg.Client, saveProgress: (lastKey: string[] | null) => Promise<void>): Promise<void> {
+  private async run(table: string, afterKey: string[] | null, chunkSize: number, reader: pg.Client, saveProgress: (lastKey: string[] | null) => Promise<void>): Promise<void> {
     const codec = await this.codecs.forSnapshot(table);
     const progress = new SnapshotProgress(this.logger);
     const estimated = await estimateRows(reader, table);

@@ -2,66 +2,56 @@ import type { Connector } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { CaptureMetrics } from '../observability/metrics.js';
 import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
-import { AckTracker } from './ack-tracker.js';
 import type { TableCodecs } from './codecs.js';
 import { emitChange } from './emitter.js';
 import { parseLsn } from './lsn.js';
 import { SnapshotProgress } from './progress.js';
-import type { EventSender } from './sender.js';
+import type { MessageSender } from './sender.js';
 import { estimateRows, readTableChunks } from './snapshot.js';
-import type { CaptureState } from './state.js';
+import type { SnapshotBook } from './state.js';
 
 /**
  * The initial snapshot: every configured table read in one REPEATABLE READ transaction that
  * imported the slot's exported snapshot, so it shows exactly the state at the slot's consistent
- * point. Progress is saved after each chunk Kafka acknowledged; if this is interrupted, the rest
- * is finished with incremental snapshots while streaming.
+ * point. Progress is saved after each chunk Kafka acknowledged (flush() is the acknowledgement:
+ * no transaction to track); if this is interrupted, the rest is finished with incremental
+ * snapshots while streaming.
  */
 export async function runInitialSnapshot(options: {
   connector: Connector;
   snapshotName: string;
-  state: CaptureState;
-  saveState: () => Promise<void>;
+  book: SnapshotBook;
   codecs: TableCodecs;
-  sender: EventSender;
+  sender: MessageSender;
   metrics: CaptureMetrics;
   logger: Logger;
 }): Promise<void> {
-  const { connector, state, codecs, sender, metrics, logger } = options;
+  const { connector, book, codecs, sender, metrics, logger } = options;
   const reader = await connectClient(connector.source.url, 'source', { options: SOURCE_SESSION_OPTIONS });
   const progress = new SnapshotProgress(logger);
-  const consistentPoint = parseLsn(state.snapshot.consistentPoint);
-  const transactions = new AckTracker(0n);
+  const consistentPoint = parseLsn(book.state.snapshot.consistentPoint);
   try {
     await reader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await reader.query(`SET TRANSACTION SNAPSHOT '${options.snapshotName}'`);
-    for (const table of connector.source.tables) {
-      if (state.snapshot.done.includes(table)) continue;
+    for (const table of book.pending(connector.source.tables)) {
       const codec = await codecs.forSnapshot(table);
       const estimated = await estimateRows(reader, table);
       metrics.snapshotTotalRows.set({ table }, estimated);
       progress.startTable(table, estimated);
       let sequence = 0;
       for await (const chunk of readTableChunks(reader, codec.snapshotTable, null, connector.capture.snapshotChunkSize)) {
-        const chunkTransaction = transactions.begin();
         for (const row of chunk.rows) {
           const source = { connector: connector.name, lsn: consistentPoint, commitLsn: null, sequence: sequence++, txId: null, tsMs: Date.now(), schema: codec.schema, table: codec.tableName, snapshot: true };
-          const wait = emitChange(sender, codec, { op: 'r', before: null, after: row, source }, chunkTransaction);
+          const wait = emitChange(sender, codec, { op: 'r', before: null, after: row, source }, null);
           if (wait) await wait;
         }
-        chunkTransaction.commit(0n);
         await sender.flush();
         metrics.snapshotRows.inc({ table }, chunk.rows.length);
         progress.advance(table, chunk.rows.length);
-        if (chunk.lastKey) {
-          state.snapshot.lastKey[table] = chunk.lastKey;
-          await options.saveState();
-        }
+        await book.chunkDone(table, chunk.lastKey);
       }
       progress.finishTable();
-      state.snapshot.done.push(table);
-      delete state.snapshot.lastKey[table];
-      await options.saveState();
+      await book.tableDone(table);
       logger.info({ table, rows: sequence }, `snapshot of ${table} complete`);
     }
     await reader.query('COMMIT');

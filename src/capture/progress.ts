@@ -17,10 +17,10 @@ export class SnapshotProgress {
     private readonly interactive = Boolean(process.stderr.isTTY),
   ) {}
 
-  startTable(table: string, estimatedRows: number, alreadyDone = 0): void {
+  startTable(table: string, estimatedRows: number): void {
     this.finishTable();
-    this.rows = alreadyDone;
-    this.total = Math.max(estimatedRows, alreadyDone);
+    this.rows = 0;
+    this.total = estimatedRows;
     this.started = Date.now();
     this.logger.info({ table, estimatedRows }, `snapshot of ${table} started`);
     if (this.interactive) {

@@ -33,3 +33,13 @@ export function compatibleAlternatives(previous: TableDefinition, next: TableDef
   }
   return advice;
 }
+
+/**
+ * The fix of a schema the registry refused: each compatible alternative, else (or also) relaxing
+ * the subject's compatibility; capture acknowledged nothing after the change, so it resumes there.
+ */
+export function schemaChangeFix(alternatives: readonly string[]): string {
+  const relax = "relax the subject's compatibility in the registry (PUT /config/<subject>)";
+  const choices = alternatives.length > 0 ? `${alternatives.join('; or ')}; or ${relax}` : relax;
+  return `${choices}; then restart capture (nothing after the change was acknowledged)`;
+}

@@ -1,72 +1,70 @@
 import { TandemError } from '../errors.js';
+import type { KafkaMessage } from './batch-transfer.js';
 import type { BatchProducer } from './producer-thread.js';
 
-/** One Kafka message and what to tell once Kafka acknowledged it. Passed to kafkajs as the message itself. */
-export interface OutgoingEvent {
-  topic: string;
-  key: Buffer | null;
-  /** null: a tombstone. */
-  value: Buffer | null;
-  /** Its source transaction, told how many of its events Kafka acknowledged (acks=-1). */
-  transaction: { acknowledge(count: number): void };
-  /** For metrics: the table, and the op (null for a tombstone). */
+/** Told how many of its messages Kafka acknowledged (acks=-1): a source transaction (ack-tracker.ts). */
+export interface AcknowledgementTarget {
+  acknowledge(count: number): void;
+}
+
+/** One Kafka message and whom to tell once Kafka acknowledged it. Passed to kafkajs as the message itself. */
+export interface OutgoingMessage extends KafkaMessage {
+  /** null: nobody counts this message; its sender waits with flush() instead (the initial snapshot). */
+  ack: AcknowledgementTarget | null;
+  /** For metrics: the table, and the op (null for a message that is no event of its own: a tombstone, a truncate's copy). */
   table: string;
   op: string | null;
 }
 
-export interface SenderOptions {
-  /** Events per produce request. kafkajs groups a request's messages per partition in quadratic time, so keep it modest. */
-  maxBatchEvents?: number;
-  /** Bytes per produce request; below the brokers' default max.message.bytes (1 MiB) even if all go to one partition. */
-  maxBatchBytes?: number;
-  /** Bytes buffered before enqueue() makes the reader wait: the backpressure bound. */
-  maxBufferedBytes?: number;
-  /** Called after each acknowledged batch, per run of events of one table and op (tombstones excluded). */
+/** Messages per produce request. kafkajs groups a request's messages per partition in quadratic time, so keep it modest. */
+export const MAX_BATCH_MESSAGES = 2000;
+/** Bytes per produce request; below the brokers' default max.message.bytes (1 MiB) even if all go to one partition. */
+export const MAX_BATCH_BYTES = 900 * 1024;
+/** Bytes buffered before enqueue() makes the reader wait: the backpressure bound. */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+export interface SenderHooks {
+  /** After each acknowledged batch, per run of messages of one table and op (messages with op null excluded). */
   onAcknowledged?: (table: string, op: string, events: number) => void;
-  onBatchSent?: (events: number, bytes: number) => void;
+  /** After each acknowledged batch: its bytes (keys + values). */
+  onBytesAcknowledged?: (bytes: number) => void;
 }
 
+const sizeOf = (message: KafkaMessage) => (message.value?.length ?? 0) + (message.key?.length ?? 0);
+
 /**
- * Hands change events to Kafka in order, one produce request in flight at a time (the idempotent
+ * Hands messages to Kafka in order, one produce request in flight at a time (the idempotent
  * producer keeps per-partition order), and makes the WAL reader wait while too much is buffered so
  * memory stays bounded however large a transaction is.
  */
-export class EventSender {
-  private queue: OutgoingEvent[] = [];
+export class MessageSender {
+  private queue: OutgoingMessage[] = [];
   private bufferedBytes = 0;
   private sending: Promise<void> | null = null;
   private failure: Error | null = null;
   private drained: (() => void)[] = [];
-  /** Events ever queued and ever acknowledged: barriers wait for the second to reach the first. */
+  /** Messages ever queued and ever acknowledged: flush() barriers wait for the second to reach the first. */
   private queuedTotal = 0;
   private acknowledgedTotal = 0;
   private barriers: { target: number; resolve: () => void; reject: (error: Error) => void }[] = [];
-  private readonly maxBatchEvents: number;
-  private readonly maxBatchBytes: number;
-  private readonly maxBufferedBytes: number;
 
   constructor(
     private readonly producer: BatchProducer,
-    private readonly options: SenderOptions = {},
-  ) {
-    this.maxBatchEvents = options.maxBatchEvents ?? 2000;
-    this.maxBatchBytes = options.maxBatchBytes ?? 900 * 1024;
-    this.maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
-  }
+    private readonly hooks: SenderHooks = {},
+  ) {}
 
-  /** Queues an event; the returned promise resolves when there is room for more (await it). */
-  enqueue(event: OutgoingEvent): Promise<void> | undefined {
+  /** Queues a message; the returned promise resolves when there is room for more (await it). */
+  enqueue(message: OutgoingMessage): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    const size = (event.value?.length ?? 0) + (event.key?.length ?? 0);
-    this.queue.push(event);
+    this.queue.push(message);
     this.queuedTotal++;
-    this.bufferedBytes += size;
+    this.bufferedBytes += sizeOf(message);
     this.pump();
-    if (this.bufferedBytes < this.maxBufferedBytes) return undefined;
+    if (this.bufferedBytes < MAX_BUFFERED_BYTES) return undefined;
     return new Promise((resolve) => this.drained.push(resolve));
   }
 
-  /** Resolves when everything queued so far has been acknowledged by Kafka (later events need not be). */
+  /** Resolves when everything queued so far has been acknowledged by Kafka (later messages need not be). */
   flush(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const target = this.queuedTotal;
@@ -76,26 +74,20 @@ export class EventSender {
 
   private pump(): void {
     if (this.sending || this.queue.length === 0 || this.failure) return;
-    let count = 0;
-    let bytes = 0;
-    while (count < this.queue.length && count < this.maxBatchEvents && bytes < this.maxBatchBytes) {
-      const event = this.queue[count++]!;
-      bytes += (event.value?.length ?? 0) + (event.key?.length ?? 0);
-    }
-    const batch = this.queue.splice(0, count);
+    const batch = this.queue.splice(0, nextBatchLength(this.queue));
     this.sending = this.send(batch).finally(() => {
       this.sending = null;
       this.pump();
     });
   }
 
-  private async send(batch: OutgoingEvent[]): Promise<void> {
+  private async send(batch: OutgoingMessage[]): Promise<void> {
     let bytes = 0;
-    for (const event of batch) bytes += (event.value?.length ?? 0) + (event.key?.length ?? 0);
+    for (const message of batch) bytes += sizeOf(message);
     try {
       await this.producer.send(batch);
     } catch (error) {
-      this.failure = new TandemError(`Kafka did not acknowledge ${batch.length} change events: ${(error as Error).message}`, {
+      this.failure = new TandemError(`Kafka did not acknowledge ${batch.length} change event messages: ${(error as Error).message}`, {
         fix: 'check the brokers; capture restarts from the last acknowledged transaction, so nothing is lost',
         cause: error,
       });
@@ -105,19 +97,19 @@ export class EventSender {
     }
     this.bufferedBytes -= bytes;
     this.acknowledgedTotal += batch.length;
-    forEachRun(batch, (a, b) => a.transaction === b.transaction, (first, count) => first.transaction.acknowledge(count));
-    const onAcknowledged = this.options.onAcknowledged;
+    forEachRun(batch, (a, b) => a.ack === b.ack, (first, count) => first.ack?.acknowledge(count));
+    const { onAcknowledged } = this.hooks;
     if (onAcknowledged) {
-      const events = batch.filter((event) => event.op !== null);
+      const events = batch.filter((message) => message.op !== null);
       forEachRun(events, (a, b) => a.table === b.table && a.op === b.op, (first, count) => onAcknowledged(first.table, first.op!, count));
     }
-    this.options.onBatchSent?.(batch.length, bytes);
+    this.hooks.onBytesAcknowledged?.(bytes);
     this.barriers = this.barriers.filter((barrier) => {
       if (barrier.target > this.acknowledgedTotal) return true;
       barrier.resolve();
       return false;
     });
-    if (this.bufferedBytes < this.maxBufferedBytes) this.releaseWaiters();
+    if (this.bufferedBytes < MAX_BUFFERED_BYTES) this.releaseWaiters();
   }
 
   private releaseWaiters(): void {
@@ -127,12 +119,23 @@ export class EventSender {
   }
 }
 
-/** Calls `tell` once per run of consecutive alike events (the events of one transaction come together). */
-function forEachRun(events: OutgoingEvent[], alike: (a: OutgoingEvent, b: OutgoingEvent) => boolean, tell: (first: OutgoingEvent, count: number) => void): void {
+/**
+ * How many queued messages the next produce request takes: up to MAX_BATCH_MESSAGES, and messages
+ * until MAX_BATCH_BYTES is reached (the one crossing it included, so a large message still goes).
+ */
+export function nextBatchLength(queue: readonly KafkaMessage[]): number {
+  let count = 0;
+  let bytes = 0;
+  while (count < queue.length && count < MAX_BATCH_MESSAGES && bytes < MAX_BATCH_BYTES) bytes += sizeOf(queue[count++]!);
+  return count;
+}
+
+/** Calls `tell` once per run of consecutive alike messages (the messages of one transaction come together). */
+function forEachRun(messages: OutgoingMessage[], alike: (a: OutgoingMessage, b: OutgoingMessage) => boolean, tell: (first: OutgoingMessage, count: number) => void): void {
   let start = 0;
-  for (let index = 1; index <= events.length; index++) {
-    if (index === events.length || !alike(events[index]!, events[start]!)) {
-      tell(events[start]!, index - start);
+  for (let index = 1; index <= messages.length; index++) {
+    if (index === messages.length || !alike(messages[index]!, messages[start]!)) {
+      tell(messages[start]!, index - start);
       start = index;
     }
   }

@@ -2,15 +2,13 @@ import pg from 'pg';
 import type { Connector } from '../config/index.js';
 import { checkSource } from '../doctor/checks.js';
 import { TandemError } from '../errors.js';
-import { publicationTables } from '../pg/catalog.js';
 import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
-import { quoteIdent, quoteQualified } from '../pg/identifiers.js';
+import { quoteIdent } from '../pg/identifiers.js';
 import { parseLsn, type Lsn } from './lsn.js';
-import { SIGNAL_TABLE } from '../pg/bookkeeping/source.js';
 
 /**
  * Refuses to start, naming the object and the fix, when a prerequisite of logical replication is
- * missing. The publication is left to ensurePublication, which can create or extend it.
+ * missing. The publication is left to ensurePublication (publication.ts), which can create or fix it.
  */
 export async function preflight(connector: Connector): Promise<void> {
   const failed = (await checkSource(connector)).filter((result) => result.status === 'fail' && !result.check.startsWith('publication '));
@@ -18,34 +16,6 @@ export async function preflight(connector: Connector): Promise<void> {
   const first = failed[0]!;
   const more = failed.length > 1 ? ` (and ${failed.length - 1} more: ${failed.slice(1).map((result) => result.check).join(', ')}; run tandem doctor)` : '';
   throw new TandemError(`capture cannot start: ${first.detail}${more}`, { fix: first.fix });
-}
-
-/**
- * Creates the publication for the configured tables and the signal table, or verifies an existing
- * one. A publication tandem created is extended when the connector gains tables; a user's own
- * publication missing a table is an error that names it.
- */
-export async function ensurePublication(client: pg.Client, connector: Connector, managed: boolean): Promise<{ created: boolean; added: string[] }> {
-  const { publication, tables } = connector.source;
-  const wanted = [...tables, SIGNAL_TABLE];
-  const published = await publicationTables(client, publication);
-  if (published === null) {
-    await client.query(`CREATE PUBLICATION ${quoteIdent(publication)} FOR TABLE ${wanted.map(quoteQualified).join(', ')}`);
-    return { created: true, added: wanted };
-  }
-  const missing = wanted.filter((table) => !published.includes(table));
-  if (missing.length === 0) return { created: false, added: [] };
-  const alter = `ALTER PUBLICATION ${quoteIdent(publication)} ADD TABLE ${missing.map(quoteQualified).join(', ')}`;
-  const onlySignal = missing.length === 1 && missing[0] === SIGNAL_TABLE;
-  if (!managed && !onlySignal) {
-    throw new TandemError(`publication ${publication} does not publish ${missing.join(', ')}`, { fix: `${alter};` });
-  }
-  try {
-    await client.query(alter);
-  } catch (error) {
-    throw new TandemError(`publication ${publication} does not publish ${missing.join(', ')} and tandem could not add it: ${(error as Error).message}`, { fix: `as the publication's owner: ${alter};` });
-  }
-  return { created: false, added: missing };
 }
 
 export interface SlotInfo {

@@ -1,8 +1,10 @@
 import type pg from 'pg';
+import type { Connector } from '../config/index.js';
+import { formatLsn, type Lsn } from './lsn.js';
 
 /** Capture's own progress, in `_tandem.capture_state` (pg/bookkeeping/source.ts). */
 export interface CaptureState {
-  /** tandem created the publication, so it may add tables to it when the connector gains some. */
+  /** tandem created the publication, so it may change it (add tables, set options). */
   publicationManaged: boolean;
   snapshot: {
     /** LSN of the slot's consistent point: source.lsn of the initial snapshot's rows. */
@@ -11,6 +13,14 @@ export interface CaptureState {
     done: string[];
     /** Last key (as text values) whose row Kafka acknowledged, per table in progress. */
     lastKey: Record<string, string[]>;
+  };
+}
+
+/** The state of a new stream from `consistentPoint`: every table still to snapshot, unless snapshots are off. */
+export function newState(connector: Connector, consistentPoint: Lsn, publicationManaged: boolean): CaptureState {
+  return {
+    publicationManaged,
+    snapshot: { consistentPoint: formatLsn(consistentPoint), done: connector.capture.snapshot === 'initial' ? [] : [...connector.source.tables], lastKey: {} },
   };
 }
 
@@ -29,4 +39,40 @@ export async function writeState(client: pg.Client, connector: string, state: Ca
 
 export async function deleteState(client: pg.Client, connector: string): Promise<void> {
   await client.query('DELETE FROM _tandem.capture_state WHERE connector = $1', [connector]).catch(() => undefined);
+}
+
+/** Snapshot progress as the snapshots record it: each change saved at once. */
+export class SnapshotBook {
+  constructor(
+    private readonly client: pg.Client,
+    private readonly connector: string,
+    readonly state: CaptureState,
+  ) {}
+
+  save(): Promise<void> {
+    return writeState(this.client, this.connector, this.state);
+  }
+
+  /** Configured tables whose snapshot is not complete, in configured order. */
+  pending(tables: readonly string[]): string[] {
+    return tables.filter((table) => !this.state.snapshot.done.includes(table));
+  }
+
+  /** Where a table's snapshot resumes: after this key (null: from the start). */
+  resumeAfter(table: string): string[] | null {
+    return this.state.snapshot.lastKey[table] ?? null;
+  }
+
+  /** Kafka acknowledged the rows up to `lastKey` (null for keyless tables, which restart from the start). */
+  async chunkDone(table: string, lastKey: string[] | null): Promise<void> {
+    if (!lastKey) return;
+    this.state.snapshot.lastKey[table] = lastKey;
+    await this.save();
+  }
+
+  async tableDone(table: string): Promise<void> {
+    this.state.snapshot.done.push(table);
+    delete this.state.snapshot.lastKey[table];
+    await this.save();
+  }
 }

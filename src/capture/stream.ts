@@ -33,9 +33,10 @@ export interface ReplicationStreamOptions {
   durableLsn: () => Lsn;
   /** Handles one message; a returned promise pauses reading until it settles (backpressure). */
   onMessage: (lsn: Lsn, message: PgoutputMessage) => Promise<void> | void;
-  /** How often to send a standby status update with the durable LSN. */
-  statusIntervalMs?: number;
 }
+
+/** How often a standby status update reports the durable LSN. */
+const STATUS_INTERVAL_MS = 1000;
 
 export interface ReplicationStream {
   /** Resolves when the stream ends: stopped, or failed (rejects). */
@@ -80,6 +81,8 @@ export function startReplicationStream(options: ReplicationStreamOptions): Repli
       await options.onMessage(parseLsn(lsn), message);
     } catch (error) {
       failure = error as Error;
+      // Confirm what Kafka did acknowledge, so a restart does not replay it.
+      confirm(true);
       rejectDone(failure);
       await service.stop().catch(() => undefined);
     }
@@ -93,7 +96,7 @@ export function startReplicationStream(options: ReplicationStreamOptions): Repli
     rejectDone(error);
   });
 
-  const timer = setInterval(() => confirm(false), options.statusIntervalMs ?? 1000);
+  const timer = setInterval(() => confirm(false), STATUS_INTERVAL_MS);
   timer.unref();
 
   const subscribed = service.subscribe(plugin, options.slot, formatLsn(options.startLsn)).then(() => {

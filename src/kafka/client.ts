@@ -25,8 +25,3 @@ export function createKafka(kafka: Connector['kafka'], logger: Logger, overrides
     ...overrides,
   });
 }
-
-/** `<prefix>.<schema>.<table>`, the Debezium topic naming. */
-export function topicFor(prefix: string, qualifiedTable: string): string {
-  return `${prefix}.${qualifiedTable}`;
-}

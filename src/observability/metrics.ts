@@ -10,8 +10,8 @@ export function createCaptureMetrics() {
     bytes: new Counter({ name: 'tandem_capture_bytes_total', help: 'Bytes of change events (key + value) acknowledged by Kafka', registers: [registry] }),
     errors: new Counter({ name: 'tandem_capture_errors_total', help: 'Errors that stopped or restarted the stream, by kind', labelNames: ['kind'], registers: [registry] }),
     slotLagBytes: new Gauge({ name: 'tandem_capture_slot_lag_bytes', help: "pg_current_wal_lsn() - the slot's confirmed_flush_lsn", registers: [registry] }),
-    slotLagSeconds: new Gauge({ name: 'tandem_capture_slot_lag_seconds', help: 'Seconds since the commit of the newest transaction acknowledged by Kafka, while changes are pending', registers: [registry] }),
-    snapshotRows: new Counter({ name: 'tandem_capture_snapshot_rows_total', help: 'Rows emitted by the initial snapshot, by table', labelNames: ['table'], registers: [registry] }),
+    slotLagSeconds: new Gauge({ name: 'tandem_capture_slot_lag_seconds', help: 'While transactions read from the WAL wait for Kafka: seconds since the commit time of the newest transaction read (updated each heartbeat); 0 when none waits', registers: [registry] }),
+    snapshotRows: new Counter({ name: 'tandem_capture_snapshot_rows_total', help: 'Rows emitted by snapshots (initial and incremental), by table', labelNames: ['table'], registers: [registry] }),
     snapshotTotalRows: new Gauge({ name: 'tandem_capture_snapshot_rows_estimated', help: 'Estimated rows of each table being snapshotted', labelNames: ['table'], registers: [registry] }),
     durableLsn: new Gauge({ name: 'tandem_capture_durable_lsn', help: 'The LSN confirmed to the slot (as a number)', registers: [registry] }),
   };

@@ -1,6 +1,11 @@
 /**
  * Reads a table's definition from pg_catalog: columns with their types (domains, enums and arrays
  * resolved, numeric precision and scale from the type modifier), nullability and the key columns.
+ *
+ * Generated columns (GENERATED ALWAYS AS … STORED) are left out unless `generatedColumns` says the
+ * publication sends them: pgoutput sends them only from PostgreSQL 18 on, with the publication's
+ * publish_generated_columns = stored. Leaving them out keeps the snapshot's schema equal to the
+ * stream's, so their first streamed change does not register a new schema version.
  */
 import type pg from 'pg';
 import { TandemError } from '../errors.js';
@@ -19,7 +24,12 @@ interface TypeRow {
   typnotnull: boolean;
 }
 
-export async function readTableDefinition(client: Queryable, schema: string, table: string): Promise<TableDefinition> {
+export interface ReadTableOptions {
+  /** Include generated columns: the publication publishes them (see publishesGeneratedColumns). */
+  generatedColumns?: boolean;
+}
+
+export async function readTableDefinition(client: Queryable, schema: string, table: string, options: ReadTableOptions = {}): Promise<TableDefinition> {
   const relation = await client.query<{ oid: number; relreplident: string }>(
     `SELECT c.oid, c.relreplident
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -36,9 +46,9 @@ export async function readTableDefinition(client: Queryable, schema: string, tab
     `SELECT a.attname AS name, a.atttypid::int AS type_oid, a.atttypmod AS typmod, a.attnotnull AS not_null,
             format_type(a.atttypid, a.atttypmod) AS declared_type
        FROM pg_attribute a
-      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND ($2 OR a.attgenerated = '')
       ORDER BY a.attnum`,
-    [oid],
+    [oid, options.generatedColumns ?? false],
   );
   const keyColumns = await readKeyColumns(client, oid, relreplident);
   const types = new TypeReader(client);
@@ -50,10 +60,20 @@ export async function readTableDefinition(client: Queryable, schema: string, tab
       type,
       declaredType: attribute.declared_type,
       nullable: !attribute.not_null && !notNullDomain,
-      isPrimaryKey: keyColumns.includes(attribute.name),
     });
   }
   return { schema, table, columns, keyColumns };
+}
+
+/**
+ * Whether pgoutput sends a publication's generated columns: PostgreSQL 18's publish_generated_columns
+ * (pg_publication.pubgencols = 's'). Read through to_jsonb so that servers before 18, which lack
+ * the column, answer false instead of failing.
+ */
+export async function publishesGeneratedColumns(client: Queryable, publication: string): Promise<boolean> {
+  const { rows } = await client.query<{ setting: string | null }>(`SELECT to_jsonb(p) ->> 'pubgencols' AS setting FROM pg_publication p WHERE p.pubname = $1`, [publication]);
+  const setting = rows[0]?.setting ?? null;
+  return setting === 's' || setting === 'true';
 }
 
 /**

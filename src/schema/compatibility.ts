@@ -43,11 +43,6 @@ export function resolveSchemas(reader: AvroNode, writer: AvroNode): ResolutionIs
   return issues;
 }
 
-/** True when the reader reads the writer's data without any problem. */
-export function canRead(reader: AvroNode, writer: AvroNode): boolean {
-  return resolveSchemas(reader, writer).length === 0;
-}
-
 function resolve(reader: AvroNode, writer: AvroNode, path: string, issues: ResolutionIssue[], active: Set<string>): void {
   if (writer.kind === 'union') {
     if (reader.kind === 'union') {

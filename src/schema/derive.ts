@@ -8,9 +8,10 @@
  *   row      <prefix>.<schema>.<table>.Value      the type of before and after
  *   source   tandem.Source                       the same record in every topic
  */
-import { topicFor } from '../kafka/client.js';
 import { TandemError } from '../errors.js';
-import type { AvroFieldJson, AvroRecordJson, AvroSchemaJson } from './avro-schema.js';
+import { topicFor } from '../kafka/topics.js';
+import type { AvroFieldJson, AvroRecordJson } from './avro-schema.js';
+import { envelopeSchema } from './envelope.js';
 import type { ColumnDefinition, TableDefinition } from './table-definition.js';
 import { avroTypeFor, unmappedTypeName } from './type-mapping.js';
 
@@ -25,8 +26,6 @@ export interface DerivedSchemas {
 export interface DeriveOptions {
   topicPrefix: string;
 }
-
-export const SOURCE_RECORD_NAME = 'tandem.Source';
 
 /** The Avro field name of a column: PostgreSQL allows names Avro does not (`order-id`, `1st`). */
 export function avroFieldName(column: string): string {
@@ -50,7 +49,7 @@ export function deriveSchemas(table: TableDefinition, options: DeriveOptions): D
       : [`column ${qualified}.${column.name} has type ${column.declaredType}, which tandem does not map: it is sent as its text form (Avro string)`];
   });
   if (table.keyColumns.length === 0) {
-    warnings.push(`table ${qualified} has no primary key or replica identity index: its events have an empty key, so Kafka cannot keep one row's changes in order`);
+    warnings.push(`table ${qualified} has no primary key or replica identity index: its events have no key and all go to partition 0 of the topic, in commit order`);
   }
 
   const keyColumns = table.keyColumns.map((name) => {
@@ -70,49 +69,12 @@ export function deriveSchemas(table: TableDefinition, options: DeriveOptions): D
     namespace,
     fields: table.columns.map(rowField),
   };
-  const valueSchema: AvroRecordJson = {
-    type: 'record',
-    name: 'Envelope',
-    namespace,
-    fields: [
-      { name: 'before', type: ['null', rowSchema], default: null, doc: 'The row before the change: null for inserts and snapshot reads; for updates only when REPLICA IDENTITY FULL' },
-      { name: 'after', type: ['null', 'Value'], default: null, doc: 'The row after the change: null for deletes and truncates' },
-      { name: 'source', type: sourceSchema() },
-      { name: 'op', type: 'string', doc: 'c = create, u = update, d = delete, r = read (snapshot), t = truncate' },
-      { name: 'tsMs', type: 'long', doc: 'When tandem processed the event (epoch milliseconds)' },
-      {
-        name: 'unchangedToastColumns',
-        type: { type: 'array', items: 'string' },
-        default: [],
-        doc: 'Columns of after whose value PostgreSQL did not send (unchanged TOAST): their value in after is null or the empty value of the type, not the column value and not NULL',
-      },
-    ],
-  };
-  return { topic: topicFor(options.topicPrefix, qualified), keySchema, valueSchema, warnings };
+  return { topic: topicFor(options.topicPrefix, qualified), keySchema, valueSchema: envelopeSchema(namespace, rowSchema), warnings };
 }
 
 function rowField(column: ColumnDefinition): AvroFieldJson {
   const type = avroTypeFor(column.type);
   return column.nullable ? { name: avroFieldName(column.name), type: ['null', type], default: null } : { name: avroFieldName(column.name), type };
-}
-
-function sourceSchema(): AvroSchemaJson {
-  return {
-    type: 'record',
-    name: 'Source',
-    namespace: 'tandem',
-    fields: [
-      { name: 'connector', type: 'string' },
-      { name: 'lsn', type: 'long', doc: 'WAL position of the change (of the snapshot for op r)' },
-      { name: 'commitLsn', type: ['null', 'long'], default: null, doc: 'Commit LSN of the transaction; with sequence it identifies a change, so consumers can drop replays. Null for snapshot reads' },
-      { name: 'sequence', type: 'long', doc: 'Position of the change within its transaction (snapshot: row number within the table)' },
-      { name: 'txId', type: ['null', 'long'], default: null, doc: 'PostgreSQL transaction id; null for snapshot reads' },
-      { name: 'tsMs', type: 'long', doc: 'Commit time of the transaction (epoch milliseconds)' },
-      { name: 'schema', type: 'string' },
-      { name: 'table', type: 'string' },
-      { name: 'snapshot', type: 'boolean', doc: 'true for rows read by the initial snapshot' },
-    ],
-  };
 }
 
 function checkFieldNamesAreDistinct(table: TableDefinition): void {

@@ -28,8 +28,6 @@ export interface ColumnDefinition {
   /** format_type() text, e.g. `numeric(10,2)`, `character varying(80)`, `mood[]`: for messages. */
   declaredType: string;
   nullable: boolean;
-  /** Part of the event key: the primary key, or the REPLICA IDENTITY index of a table without one. */
-  isPrimaryKey: boolean;
 }
 
 export interface TableDefinition {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/observability/logger.js';
 import { createCaptureMetrics } from '../../../src/observability/metrics.js';
 import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
 import { createRegistryClient } from '../../../src/schema/registry-client.js';
-import { startKafkaStack, type EmbeddedKafkaStack } from '../../../src/embedded/stack.js';
 import { readAllEvents, type DecodedEvent } from '../../support/capture.js';
-import { testConnector } from '../../support/connector.js';
+import { testConnector, uniqueName } from '../../support/connector.js';
+import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
+import { testLogger } from '../../support/output.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 
 const ALL_TYPES_TABLE = `
@@ -26,17 +26,18 @@ const ALL_TYPES_TABLE = `
 
 describe('capture: change events', () => {
   let db: TestDatabase;
-  let stack: EmbeddedKafkaStack;
+  let stack: TestKafkaStack;
   let worker: CaptureWorker;
   let events: DecodedEvent[];
-  const topic = 'types.legacy.all_types';
+  const name = uniqueName('types');
+  const topic = `${name}.legacy.all_types`;
 
   beforeAll(async () => {
     db = await createTestDatabase('capture_types');
-    stack = await startKafkaStack();
+    stack = await startTestKafkaStack();
     await db.sql(ALL_TYPES_TABLE);
-    const connector = testConnector({ name: 'types', sourceUrl: db.url, tables: ['legacy.all_types'], brokers: stack.brokers, registryUrl: stack.registryUrl });
-    const logger = createLogger({ level: 'warn', pretty: false });
+    const connector = testConnector({ name, sourceUrl: db.url, tables: ['legacy.all_types'], brokers: stack.brokers, registryUrl: stack.registryUrl });
+    const logger = testLogger('capture');
     worker = await startCapture(connector, { logger, metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
 
     await db.sql(`INSERT INTO legacy.all_types VALUES (
@@ -62,7 +63,8 @@ describe('capture: change events', () => {
   });
 
   it('emits create, create, update, delete + tombstone and truncate, in commit order', () => {
-    expect(events.map((event) => event.value?.op ?? 'tombstone')).toEqual(['c', 'c', 'u', 'd', 'tombstone', 't']);
+    // The truncate is written to each of the topic's 3 partitions.
+    expect(events.map((event) => event.value?.op ?? 'tombstone')).toEqual(['c', 'c', 'u', 'd', 'tombstone', 't', 't', 't']);
     expect(events.every((event) => event.valueSchemaId === events[0]!.valueSchemaId || event.value === null)).toBe(true);
   });
 
@@ -102,7 +104,7 @@ describe('capture: change events', () => {
     });
     expect(after.blob).toEqual(Buffer.from([0x00, 0xff, 0x10]));
     expect(after.big_text).toHaveLength(9600);
-    expect(events[0]!.value!.source).toMatchObject({ connector: 'types', schema: 'legacy', table: 'all_types', snapshot: false });
+    expect(events[0]!.value!.source).toMatchObject({ connector: name, schema: 'legacy', table: 'all_types', snapshot: false });
     expect(typeof events[0]!.value!.source.txId).toBe('bigint');
   });
 

@@ -6,7 +6,7 @@ import { deriveSchemas } from '../../../src/schema/derive.js';
 import type { ColumnDefinition, PgType } from '../../../src/schema/table-definition.js';
 import { everyTypeTable } from './every-type-table.js';
 
-const column = (type: PgType, name = 'c'): ColumnDefinition => ({ name, type, declaredType: type.name, nullable: true, isPrimaryKey: false });
+const column = (type: PgType, name = 'c'): ColumnDefinition => ({ name, type, declaredType: type.name, nullable: true });
 const type = (name: string, extra: Partial<PgType> = {}): PgType => ({ oid: 0, name, kind: 'base', ...extra });
 const convert = (typeName: string, value: unknown, extra: Partial<PgType> = {}) => toAvroValue(column(type(typeName, extra)), value);
 

@@ -85,7 +85,7 @@ describe('schema derivation from a table definition', () => {
       schema: 'Sales-2024',
       table: 'order items',
       keyColumns: ['order-id'],
-      columns: [column('order-id', base('int4'), { nullable: false, isPrimaryKey: true }), column('1st choice', base('text'))],
+      columns: [column('order-id', base('int4'), { nullable: false }), column('1st choice', base('text'))],
     };
     const schemas = deriveSchemas(odd, { topicPrefix: 'erp-db' });
     expect(schemas.keySchema.namespace).toBe('erp_db.Sales_2024.order_items');

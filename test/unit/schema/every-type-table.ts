@@ -7,7 +7,6 @@ export const column = (name: string, type: PgType, extra: Partial<ColumnDefiniti
   type,
   declaredType: type.name,
   nullable: true,
-  isPrimaryKey: false,
   ...extra,
 });
 
@@ -16,7 +15,7 @@ export const everyTypeTable: TableDefinition = {
   table: 'customers',
   keyColumns: ['id'],
   columns: [
-    column('id', base('int8'), { nullable: false, isPrimaryKey: true }),
+    column('id', base('int8'), { nullable: false }),
     column('small', base('int2')),
     column('count', base('int4'), { nullable: false }),
     column('price', base('numeric', { precision: 10, scale: 2 })),
