@@ -35,6 +35,92 @@ const tableMapping = z.strictObject({
   columns: z.record(z.string(), columnMapping).default({}),
 });
 
+/** A rollout duration: milliseconds, or `90s`, `15m`, `4h`, `7d`. */
+const duration = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration such as 90s, 15m, 4h or 7d')]);
+
+const phaseName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'phase names use lowercase letters, digits and -, starting with a letter');
+
+/** One step of the rollout: the gate values while it runs, and what must hold before entering it. */
+const rolloutPhase = z.strictObject({
+  name: phaseName,
+  description: z.string().optional(),
+  /** Percentage of reads (by stickiness key) served from the new schema. */
+  readNew: z.number().int().min(0).max(100),
+  /** Where services write; `new` turns reverse sync (new → legacy) on. */
+  write: z.enum(['legacy', 'new']).default('legacy'),
+  /** Reverse sync keeps legacy in step while writes go to new; off retires legacy (only with write: new). */
+  reverseSync: z.boolean().optional(),
+  criteria: z
+    .strictObject({
+      /** The last N finished reconcile runs are clean. */
+      reconcileCleanRuns: z.number().int().nonnegative().default(0),
+      /** End-to-end lag (source commit → applied on the target) at most this many seconds. */
+      maxLagSeconds: z.number().positive().optional(),
+      /** Errors reported by services on the new schema / their decisions for it, over rollout.watch.errorWindow. */
+      maxErrorRate: z.number().min(0).max(1).optional(),
+      /** Time spent in the previous phase before this one may start. */
+      minSoak: duration.optional(),
+    })
+    .prefault({}),
+  approvals: z
+    .strictObject({
+      count: z.number().int().nonnegative().default(0),
+      /** Who may approve (names given with --by, or API key names); empty = anyone. */
+      approvers: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+});
+
+const apiKey = z.union([secretString, z.strictObject({ key: secretString, role: z.enum(['read', 'operate']).default('read') })]);
+
+const rolloutSection = z
+  .strictObject({
+    /** Unleash groupId of the bucketing hash (`groupId:key`); default: the connector name. */
+    groupId: z.string().min(1).optional(),
+    /** What services pass as the key of readFrom(key) (documentation and the console). */
+    stickiness: z.string().min(1).default('tenantId'),
+    /** The ordered plan; default: shadow → verify → canary 5% → ramp 25/50/100 → cutover → contract. */
+    phases: z.array(rolloutPhase).min(2, 'a plan has at least two phases').optional(),
+    rollback: z
+      .strictObject({
+        /** A reconcile run that found drift after the current phase began rolls back. */
+        onDrift: z.boolean().default(true),
+        maxLagSeconds: z.number().positive().default(300),
+        maxErrorRate: z.number().min(0).max(1).default(0.05),
+        /** Where an automatic rollback goes; default: the last phase before the current one with every gate on legacy. */
+        to: phaseName.optional(),
+      })
+      .prefault({}),
+    watch: z
+      .strictObject({
+        interval: duration.default('15s'),
+        /** Promote on its own when every criterion of the next phase is met and it needs no approval. */
+        autoPromote: z.boolean().default(false),
+        errorWindow: duration.default('5m'),
+      })
+      .prefault({}),
+    serve: z
+      .strictObject({
+        port: z.number().int().min(0).max(65_535).default(8470),
+        /** Key name → key (env('...')), or { key, role }: `read` evaluates gates, `operate` may also promote, roll back, approve. */
+        apiKeys: z.record(z.string().regex(/^[a-zA-Z0-9_.-]+$/, 'key names use letters, digits, _ . -'), apiKey).default({}),
+      })
+      .prefault({}),
+    /** Reverse mappings for reverse sync after cutover: new table → legacy table(s), columns as SQL over the new row. */
+    reverse: z.record(z.string(), z.union([tableMapping, z.array(tableMapping).min(1, 'list at least one legacy mapping')])).default({}),
+  })
+  .superRefine((rollout, context) => {
+    const names = new Set<string>();
+    (rollout.phases ?? []).forEach((phase, index) => {
+      if (names.has(phase.name)) context.addIssue({ code: 'custom', path: ['phases', index, 'name'], message: `phase "${phase.name}" is listed twice` });
+      names.add(phase.name);
+      if (phase.reverseSync !== undefined && phase.write === 'legacy') context.addIssue({ code: 'custom', path: ['phases', index, 'reverseSync'], message: 'reverse sync runs only while writes go to new; remove it or set write: new' });
+    });
+    const first = rollout.phases?.[0];
+    if (first && (first.readNew !== 0 || first.write !== 'legacy')) context.addIssue({ code: 'custom', path: ['phases', 0], message: 'the first phase must keep every reader and writer on legacy (readNew: 0, write: legacy)' });
+    if (rollout.rollback.to && rollout.phases && !names.has(rollout.rollback.to)) context.addIssue({ code: 'custom', path: ['rollback', 'to'], message: `no phase "${rollout.rollback.to}" in phases` });
+  });
+
 export const connectorSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be lowercase letters, digits, - or _, starting with a letter'),
@@ -75,6 +161,7 @@ export const connectorSchema = z
         metricsPort: z.number().int().min(0).max(65_535).default(9464),
       })
       .prefault({}),
+    rollout: rolloutSection.prefault({}),
   })
   .superRefine((connector, context) => {
     const qualified = new Set(connector.source.tables.map((table) => qualify(table, connector.source.schema)));
