@@ -16,7 +16,8 @@
  * process (capture and its producer thread, not the broker), the pg_recvlogical process, the
  * Debezium JVM (/proc/<pid>/stat) — never the broker's nor PostgreSQL's. Debezium is also measured
  * from its connector's start, without the JVM's and Kafka Connect's startup. Brokers and the
- * registry run in their own processes. Prints figures, asserts nothing.
+ * registry run in their own processes. Prints figures, asserts nothing. `--only tandem-embedded,...`
+ * runs a subset (recvlogical, tandem-embedded, tandem-apache, debezium).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -39,9 +40,13 @@ import { exitedChildrenCpuSeconds, startPeer } from './peers/process.js';
 const { values: options } = parseArgs({
   options: {
     changes: { type: 'string', default: process.env.CHANGES ?? '1000000' },
-    'skip-debezium': { type: 'boolean', default: false },
+    /** A subset, e.g. `--only tandem-embedded` for a profile (`node --cpu-prof`). */
+    only: { type: 'string', default: 'recvlogical,tandem-embedded,tandem-apache,debezium' },
   },
 });
+const CONTENDERS = ['recvlogical', 'tandem-embedded', 'tandem-apache', 'debezium'] as const;
+const only = new Set(options.only.split(',').map((name) => name.trim()));
+for (const name of only) if (!(CONTENDERS as readonly string[]).includes(name)) throw new Error(`--only takes a comma-separated list of ${CONTENDERS.join(', ')}, not '${name}'`);
 const CHANGES = Number(options.changes);
 if (!Number.isInteger(CHANGES) || CHANGES < 2) throw new Error(`--changes must be an integer of at least 2, not ${options.changes}`);
 const ROWS_PER_TRANSACTION = 1000;
@@ -57,7 +62,9 @@ interface Result {
 }
 
 async function startTandemChild(args: string[], ready: RegExp): Promise<{ address: string; stop(): Promise<void> }> {
-  const child = startPeer(process.execPath, [path.join(repoRoot, 'bin/tandem.js'), ...args], { name: `tandem ${args[0]}` });
+  // BENCH_CHILD_CPU_PROF=DIR: V8 CPU profiles of the broker and registry too (written when they stop).
+  const profile = process.env.BENCH_CHILD_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CHILD_CPU_PROF] : [];
+  const child = startPeer(process.execPath, [...profile, path.join(repoRoot, 'bin/tandem.js'), ...args], { name: `tandem ${args[0]}` });
   const line = await child.line(ready, 60_000);
   return { address: ready.exec(line)![1]!, stop: () => child.stop() };
 }
@@ -75,7 +82,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function main() {
   const recvlogical = findPgRecvlogical();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-bench-'));
-  const withDebezium = !options['skip-debezium'];
+  const withDebezium = only.has('debezium');
   if (withDebezium) await fetchDebezium();
   const postgres = await startEmbeddedPostgres();
   const stops: (() => Promise<unknown>)[] = [() => postgres.stop()];
@@ -115,7 +122,7 @@ async function main() {
     const endLsn = (await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
 
     // 1. the decoding limit: pg_recvlogical with the same plugin and publication, output discarded.
-    {
+    if (only.has('recvlogical')) {
       const cpuBefore = exitedChildrenCpuSeconds();
       const started = process.hrtime.bigint();
       const recv = spawnSync(recvlogical, ['-d', postgres.url, '--slot', 'bench_recvlogical', '--start', '-o', 'proto_version=1', '-o', 'publication_names=bench', '--endpos', endLsn, '-f', '/dev/null', '--no-loop'], { encoding: 'utf8' });
@@ -129,6 +136,7 @@ async function main() {
       ['bench_capture_embedded', 'tandem capture → embedded broker', broker.address],
       ['bench_capture_apache', 'tandem capture → Apache Kafka', apacheKafka.address],
     ] as const) {
+      if (!only.has(slot === 'bench_capture_embedded' ? 'tandem-embedded' : 'tandem-apache')) continue;
       const connector = parseConnector({
         name: slot,
         source: { url: postgres.url, schema: 'legacy', tables: ['legacy.orders'], publication: 'bench', slot },
