@@ -6,7 +6,8 @@ import { createLogger, type Logger } from '../../src/observability/logger.js';
 /**
  * Test output stays quiet: what brokers, workers and child processes log is kept here, and only
  * when a test fails are the last lines of each source printed, under the failed test's name.
- * TEST_LOG_LEVEL (default info) sets the level of the in-process loggers that feed it.
+ * TEST_LOG_LEVEL (default error) sets the level of the in-process loggers that feed it (error, not
+ * info: the capture worker hands its level to its Kafka producer thread, which logs to stderr).
  */
 
 const TAIL_LINES = 50;
@@ -45,7 +46,7 @@ export function trackOutput(name: string, alive: () => boolean): void {
 
 /** An in-process pino logger whose lines go to the failure tail instead of the test output. */
 export function testLogger(name = 'tandem'): Logger {
-  const level = (process.env.TEST_LOG_LEVEL as LevelWithSilent | undefined) ?? 'info';
+  const level = (process.env.TEST_LOG_LEVEL as LevelWithSilent | undefined) ?? 'error';
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       recordOutput(`logger ${name}`, chunk.toString());

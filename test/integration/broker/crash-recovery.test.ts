@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { kafkaClient } from '../../support/embedded-broker.js';
 import { spawnBroker, type BrokerProcess } from '../../support/broker-process.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { describeEmbeddedOnly } from '../../support/kafka-stack.js';
+import { until } from '../../support/until.js';
 
 let running: BrokerProcess | undefined;
 let dataDir: string | undefined;
@@ -16,7 +16,7 @@ afterEach(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('embedded broker killed with SIGKILL', () => {
+describeEmbeddedOnly('embedded broker killed with SIGKILL', 'it kills and restarts our broker process and tests its log recovery and fsync modes', () => {
   it('keeps every acknowledged message and committed offset across kill -9 and restart', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'tandem-crash-'));
     running = await spawnBroker(['--data-dir', dataDir, '--fsync', 'interval', '--fsync-interval-ms', '60000']);
@@ -52,7 +52,7 @@ describe('embedded broker killed with SIGKILL', () => {
         for (const value of values) acknowledged.add(value);
       }
     })();
-    while (acknowledged.size < 20_000 || acknowledgedCommits.size < 2) await sleep(20);
+    await until(() => acknowledged.size >= 20_000 && acknowledgedCommits.size >= 2, { describe: '20k acknowledged messages and a committed offset for both partitions', timeoutMs: 60_000 });
     await running.kill('SIGKILL');
     stop = true;
     await producing;
@@ -76,7 +76,7 @@ describe('embedded broker killed with SIGKILL', () => {
     await reader.connect();
     await reader.subscribe({ topic: 'ledger', fromBeginning: true });
     await reader.run({ eachBatch: async ({ batch }) => batch.messages.forEach((m) => stored.add(m.value!.toString())) });
-    while (stored.size < total) await sleep(50);
+    await until(() => stored.size >= total, { describe: `all ${total} stored messages read back after the restart`, timeoutMs: 60_000 });
     await reader.disconnect();
     const missing = [...acknowledged].filter((value) => !stored.has(value));
     expect(missing).toEqual([]);

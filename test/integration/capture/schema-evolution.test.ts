@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
 import type { Connector } from '../../../src/config/index.js';
-import { startKafkaStack, type EmbeddedKafkaStack } from '../../../src/embedded/stack.js';
-import { createLogger } from '../../../src/observability/logger.js';
 import { createCaptureMetrics } from '../../../src/observability/metrics.js';
 import { createRegistryClient } from '../../../src/schema/registry-client.js';
 import { readAllEvents, type DecodedEvent } from '../../support/capture.js';
-import { testConnector } from '../../support/connector.js';
+import { testConnector, uniqueName } from '../../support/connector.js';
+import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
+import { testLogger } from '../../support/output.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 
 /** Kafka orders events per key (partition), not across keys: compare in key order. */
@@ -14,18 +14,19 @@ const byId = (events: DecodedEvent[]) => [...events].sort((a, b) => a.value!.aft
 
 describe('capture: schema evolution', () => {
   let db: TestDatabase;
-  let stack: EmbeddedKafkaStack;
+  let stack: TestKafkaStack;
   let connector: Connector;
   let worker: CaptureWorker | undefined;
-  const topic = 'evolve.legacy.people';
-  const start = () => startCapture(connector, { logger: createLogger({ level: 'silent' }), metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
+  const name = uniqueName('evolve');
+  const topic = `${name}.legacy.people`;
+  const start = () => startCapture(connector, { logger: testLogger('capture'), metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
 
   beforeAll(async () => {
     db = await createTestDatabase('capture_evolution');
-    stack = await startKafkaStack();
+    stack = await startTestKafkaStack();
     await db.sql(`CREATE SCHEMA legacy; CREATE TABLE legacy.people (id int PRIMARY KEY, name text NOT NULL);
       INSERT INTO legacy.people VALUES (1, 'Ada');`);
-    connector = testConnector({ name: 'evolve', sourceUrl: db.url, tables: ['legacy.people'], brokers: stack.brokers, registryUrl: stack.registryUrl });
+    connector = testConnector({ name, sourceUrl: db.url, tables: ['legacy.people'], brokers: stack.brokers, registryUrl: stack.registryUrl });
   });
 
   afterAll(async () => {
