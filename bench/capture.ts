@@ -35,7 +35,7 @@ import { createCaptureMetrics } from '../src/observability/metrics.js';
 import { createRegistryClient } from '../src/schema/registry-client.js';
 import { startApacheKafka } from './peers/apache-kafka.js';
 import { fetchDebezium, startDebeziumSource } from './peers/debezium.js';
-import { exitedChildrenCpuSeconds, startPeer } from './peers/process.js';
+import { exitedChildrenCpuSeconds, processCpuSeconds, startPeer } from './peers/process.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -58,15 +58,17 @@ interface Result {
   name: string;
   seconds: number;
   cpuSeconds: number;
+  /** CPU seconds the broker (embedded or Apache Kafka) used meanwhile. */
+  brokerCpuSeconds?: number;
   note?: string;
 }
 
-async function startTandemChild(args: string[], ready: RegExp): Promise<{ address: string; stop(): Promise<void> }> {
+async function startTandemChild(args: string[], ready: RegExp): Promise<{ address: string; pid: number; stop(): Promise<void> }> {
   // BENCH_CHILD_CPU_PROF=DIR: V8 CPU profiles of the broker and registry too (written when they stop).
   const profile = process.env.BENCH_CHILD_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CHILD_CPU_PROF] : [];
   const child = startPeer(process.execPath, [...profile, path.join(repoRoot, 'bin/tandem.js'), ...args], { name: `tandem ${args[0]}` });
   const line = await child.line(ready, 60_000);
-  return { address: ready.exec(line)![1]!, stop: () => child.stop() };
+  return { address: ready.exec(line)![1]!, pid: child.child.pid!, stop: () => child.stop() };
 }
 
 function findPgRecvlogical(): string {
@@ -132,9 +134,11 @@ async function main() {
 
     // 2, 3. tandem capture: from its slot until the broker acknowledged every event.
     const registryClient = createRegistryClient({ url: registry.address });
-    for (const [slot, name, brokerAddress] of [
-      ['bench_capture_embedded', 'tandem capture → embedded broker', broker.address],
-      ['bench_capture_apache', 'tandem capture → Apache Kafka', apacheKafka.address],
+    const embeddedBrokerCpu = () => processCpuSeconds(broker.pid);
+    const apacheKafkaCpu = () => processCpuSeconds(apacheKafka.jvmPid());
+    for (const [slot, name, brokerAddress, brokerCpu] of [
+      ['bench_capture_embedded', 'tandem capture → embedded broker', broker.address, embeddedBrokerCpu],
+      ['bench_capture_apache', 'tandem capture → Apache Kafka', apacheKafka.address, apacheKafkaCpu],
     ] as const) {
       if (!only.has(slot === 'bench_capture_embedded' ? 'tandem-embedded' : 'tandem-apache')) continue;
       const connector = parseConnector({
@@ -147,16 +151,18 @@ async function main() {
       });
       const metrics = createCaptureMetrics();
       const cpuBefore = process.cpuUsage();
+      const brokerBefore = brokerCpu();
       const started = process.hrtime.bigint();
       const worker = await startCapture(connector, { logger: createLogger({ level: 'warn', pretty: false }), metrics, registry: registryClient });
       const target = parseLsn(endLsn);
       while (worker.durableLsn() < target) await sleep(20);
       const elapsed = seconds(started);
       const cpu = process.cpuUsage(cpuBefore);
+      const brokerCpuSeconds = brokerCpu() - brokerBefore;
       await worker.stop();
       const events = (await metrics.events.get()).values.reduce((sum, value) => sum + value.value, 0);
       const bytes = (await metrics.bytes.get()).values[0]?.value ?? 0;
-      results.push({ name, seconds: elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, note: `${events.toLocaleString('en-US')} events acknowledged, ${(bytes / 1e6).toFixed(1)} MB of Avro` });
+      results.push({ name, seconds: elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, brokerCpuSeconds, note: `${events.toLocaleString('en-US')} events acknowledged, ${(bytes / 1e6).toFixed(1)} MB of Avro` });
     }
 
     // 4. Debezium: from the JVM's start (and from its connector's start) until the topic holds every event.
@@ -164,9 +170,11 @@ async function main() {
       const topic = 'dbz.legacy.orders';
       await kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
       const records = async () => (await kafkaAdmin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+      const brokerBefore = apacheKafkaCpu();
       const started = process.hrtime.bigint();
       const debezium = await startDebeziumSource({ bootstrap: apacheKafka.address, pgUrl: postgres.url, slot: 'bench_debezium', publication: 'bench', tables: ['legacy.orders'], topicPrefix: 'dbz', schemas: false, workDir: path.join(dataDir, 'debezium') });
       stops.push(() => debezium.stop());
+      const brokerAtConnectorStart = debezium.started.then(() => apacheKafkaCpu());
       const deadline = Date.now() + 3_600_000;
       while ((await records()) < CHANGES) {
         if (debezium.process.child.exitCode !== null) throw new Error(`Debezium exited:\n${debezium.process.output.slice(-30).join('\n')}`);
@@ -175,12 +183,13 @@ async function main() {
       }
       const done = process.hrtime.bigint();
       const cpu = debezium.cpuSeconds();
+      const brokerAfter = apacheKafkaCpu();
       const connectorStart = await debezium.started;
       const total = Number(done - started) / 1e9;
       const streaming = Number(done - connectorStart.at) / 1e9;
       const startup = total - streaming;
-      results.push({ name: 'Debezium → Apache Kafka, from its connector start', seconds: streaming, cpuSeconds: cpu - connectorStart.cpuSeconds, note: `JVM and Kafka Connect startup before it: ${startup.toFixed(1)} s, ${connectorStart.cpuSeconds.toFixed(1)} CPU s` });
-      results.push({ name: 'Debezium → Apache Kafka, from JVM start', seconds: total, cpuSeconds: cpu });
+      results.push({ name: 'Debezium → Apache Kafka, from its connector start', seconds: streaming, cpuSeconds: cpu - connectorStart.cpuSeconds, brokerCpuSeconds: brokerAfter - (await brokerAtConnectorStart), note: `JVM and Kafka Connect startup before it: ${startup.toFixed(1)} s, ${connectorStart.cpuSeconds.toFixed(1)} CPU s` });
+      results.push({ name: 'Debezium → Apache Kafka, from JVM start', seconds: total, cpuSeconds: cpu, brokerCpuSeconds: brokerAfter - brokerBefore });
       await debezium.stop();
     }
 
@@ -208,8 +217,8 @@ async function warmUp(kafka: Kafka): Promise<void> {
 function printTable(results: Result[], kafkaVersion: string) {
   const rate = (result: Result) => CHANGES / result.seconds;
   const format = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  const header = ['#', 'contender', 'seconds', 'changes/s', 'CPU s', 'CPU s per 1M changes'];
-  const rows = results.map((result, index) => [String(index + 1), result.name, format(result.seconds, 2), format(rate(result)), format(result.cpuSeconds, 1), format((result.cpuSeconds / CHANGES) * 1e6, 1)]);
+  const header = ['#', 'contender', 'seconds', 'changes/s', 'CPU s', 'CPU s per 1M changes', 'broker CPU s'];
+  const rows = results.map((result, index) => [String(index + 1), result.name, format(result.seconds, 2), format(rate(result)), format(result.cpuSeconds, 1), format((result.cpuSeconds / CHANGES) * 1e6, 1), result.brokerCpuSeconds === undefined ? '–' : format(result.brokerCpuSeconds, 1)]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => (column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;
   const [, load5] = loadavg();

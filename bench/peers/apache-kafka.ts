@@ -1,4 +1,5 @@
 /** Apache Kafka for the benchmarks: one KRaft node from scripts/apache-kafka.sh (jars fetched with Maven on first use). */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startPeer, type PeerProcess } from './process.js';
 
@@ -7,6 +8,8 @@ export interface ApacheKafka {
   address: string;
   version: string;
   process: PeerProcess;
+  /** The broker JVM's pid (the script's java child). */
+  jvmPid(): number;
   stop(): Promise<void>;
 }
 
@@ -16,5 +19,12 @@ export async function startApacheKafka(repoRoot: string, dataDir: string): Promi
   const versionLine = await version.line(/^\d+\.\d+/, 10_000);
   const kafka = startPeer('bash', [script, 'start', '--port', '0', '--data-dir', dataDir], { name: 'Apache Kafka' });
   const ready = await kafka.line(/^ready \S+/, 600_000);
-  return { address: ready.split(' ')[1]!, version: versionLine.trim(), process: kafka, stop: () => kafka.stop() };
+  const jvmPid = () => {
+    const script = kafka.child.pid!;
+    const children = readFileSync(`/proc/${script}/task/${script}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const java = children.find((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'java');
+    if (java === undefined) throw new Error(`no java process under scripts/apache-kafka.sh (pid ${script})`);
+    return java;
+  };
+  return { address: ready.split(' ')[1]!, version: versionLine.trim(), process: kafka, jvmPid, stop: () => kafka.stop() };
 }
