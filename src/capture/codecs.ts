@@ -119,6 +119,12 @@ export class TableCodecs {
    */
   async onRelation(relation: Pgoutput.MessageRelation): Promise<void> {
     const table = `${relation.schema}.${relation.name}`;
+    const root = this.connector.source.tables.includes(table) ? null : await this.configuredRoot(relation);
+    if (root) {
+      // A partition's changes written to the WAL before publish_via_partition_root was set: they are the root's.
+      this.byRelation.set(relation.relationOid, await this.forSnapshot(root));
+      return;
+    }
     const catalogDefinition = await readTableDefinition(this.catalog, relation.schema, relation.name, { generatedColumns: this.generatedColumns });
     const columns: ColumnDefinition[] = [];
     for (const column of relation.columns) {
@@ -141,6 +147,16 @@ export class TableCodecs {
     const current = this.byTable.get(table);
     const codec = current && sameShape(current.definition, definition) ? current : await this.install(definition, current?.definition);
     this.byRelation.set(relation.relationOid, codec);
+  }
+
+  /** The configured partitioned table `relation` is a partition of, if any. */
+  private async configuredRoot(relation: Pgoutput.MessageRelation): Promise<string | null> {
+    const { rows } = await this.catalog.query<{ root: string }>(
+      `SELECT n.nspname || '.' || c.relname AS root FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = pg_partition_root($1::oid::regclass)`,
+      [relation.relationOid],
+    );
+    const root = rows[0]?.root;
+    return root !== undefined && this.connector.source.tables.includes(root) ? root : null;
   }
 
   private async install(definition: TableDefinition, previous?: TableDefinition): Promise<TableCodec> {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Connector } from '../config/index.js';
+import { partitionedTables, publishesViaRoot, publishViaRootStatement } from '../capture/publication.js';
 import { createKafka } from '../kafka/client.js';
 import type { Logger } from '../observability/logger.js';
 import { isCapturable, publicationTables, readReplicaIdentity, tableExists } from '../pg/catalog.js';
@@ -78,6 +79,8 @@ export async function checkSource(connector: Connector): Promise<CheckResult[]> 
 
     for (const table of source.tables) results.push(await checkSourceTable(client, table));
     results.push(await checkPublication(client, connector));
+    const partitions = await checkPartitionedTables(client, connector);
+    if (partitions) results.push(partitions);
     return results;
   } finally {
     await client.end().catch(() => undefined);
@@ -129,6 +132,26 @@ async function checkPublication(client: pg.Client, connector: Connector): Promis
     check,
     `publication ${publication} does not exist and this role cannot create it${notOwned.length ? ` (does not own ${notOwned.join(', ')})` : ''}`,
     `as a superuser: CREATE PUBLICATION ${publication} FOR TABLE ${tables.map(quoteQualified).join(', ')};`,
+  );
+}
+
+/**
+ * Partitioned tables need publish_via_partition_root, or their changes arrive under partition names
+ * (capture sets it on a publication it created; a user's publication it refuses). No result when
+ * no configured table is partitioned.
+ */
+async function checkPartitionedTables(client: pg.Client, connector: Connector): Promise<CheckResult | null> {
+  const { publication, tables } = connector.source;
+  const partitioned = await partitionedTables(client, tables);
+  if (partitioned.length === 0) return null;
+  const check = `publication ${publication} partitioned tables`;
+  const viaRoot = await publishesViaRoot(client, publication);
+  if (viaRoot === null) return ok(check, `capture will create the publication with publish_via_partition_root for ${partitioned.join(', ')}`);
+  if (viaRoot) return ok(check, `${partitioned.join(', ')} published under their own name (publish_via_partition_root)`);
+  return fail(
+    check,
+    `publication ${publication} lacks publish_via_partition_root, so changes of the partitioned ${partitioned.join(', ')} arrive under partition names that have no topic`,
+    `${publishViaRootStatement(publication)};`,
   );
 }
 
