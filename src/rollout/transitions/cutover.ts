@@ -9,7 +9,7 @@ import { applyPromotion, promoteTarget, validatePromotion, type PromoteArgs } fr
 import { restore, type Transition, type TransitionInput } from './transition.js';
 
 /** Whether promoting with these args is a cutover (writes move from legacy to new). */
-export function isCutover(input: TransitionInput, args: PromoteArgs): boolean {
+export function isCutover(input: Pick<TransitionInput, 'plan' | 'state'>, args: PromoteArgs): boolean {
   return input.state.gates.write === 'legacy' && promoteTarget(input, args).gates.write === 'new';
 }
 

@@ -14,7 +14,7 @@ export interface PromoteArgs {
   readonly reason?: string;
 }
 
-export function promoteTarget(input: TransitionInput, args: PromoteArgs): Phase {
+export function promoteTarget(input: Pick<TransitionInput, 'plan' | 'state'>, args: PromoteArgs): Phase {
   const { plan, state } = input;
   const current = phaseNamed(plan, state.phase);
   if (args.to === undefined) {

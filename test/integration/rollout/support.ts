@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { parseConnector } from '../../../src/config/load.js';
+import type { Connector } from '../../../src/config/index.js';
+import { migrate } from '../../../src/pg/bookkeeping/migrate.js';
+import { ROLLOUT_BOOKKEEPING } from '../../../src/pg/bookkeeping/rollout.js';
+import { RolloutController } from '../../../src/rollout/controller.js';
+import type { LagEvidence } from '../../../src/rollout/criteria.js';
+import { PostgresEvidence, type LagProbe } from '../../../src/rollout/evidence.js';
+import { buildPlan } from '../../../src/rollout/plan.js';
+import { repoRoot } from '../../support/cli.js';
+import { testLogger } from '../../support/output.js';
+import type { TestDatabase } from '../../support/postgres.js';
+
+export async function connect(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
+
+/**
+ * Rollout's tables, and reconcile's `tandem.reconcile_run` in the shape reconcile records (through
+ * reconcile's own migration once it is in the tree), so tests drive reconcile evidence directly.
+ */
+export async function prepareTarget(db: TestDatabase): Promise<void> {
+  const client = await connect(db.url);
+  try {
+    await migrate(client, ROLLOUT_BOOKKEEPING);
+    const reconcileBookkeeping = path.join(repoRoot, 'src/pg/bookkeeping/reconcile.ts');
+    if (existsSync(reconcileBookkeeping)) {
+      const module = (await import(reconcileBookkeeping)) as Record<string, unknown>;
+      const bookkeeping = Object.values(module).find((value) => typeof value === 'object' && value !== null && 'migrations' in value);
+      if (bookkeeping) {
+        await migrate(client, bookkeeping as Parameters<typeof migrate>[1]);
+        return;
+      }
+    }
+    await client.query(`CREATE TABLE IF NOT EXISTS tandem.reconcile_run (
+      id bigserial PRIMARY KEY,
+      connector text NOT NULL,
+      started_at timestamptz NOT NULL,
+      finished_at timestamptz,
+      status text NOT NULL CHECK (status IN ('clean', 'drift', 'error')),
+      direction text NOT NULL CHECK (direction IN ('forward', 'reverse')),
+      cut jsonb,
+      drift_rows bigint NOT NULL DEFAULT 0,
+      tables jsonb
+    )`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Records a finished reconcile run as reconcile would; returns its id. */
+export async function recordReconcileRun(db: TestDatabase, connector: string, status: 'clean' | 'drift' | 'error', options: { direction?: 'forward' | 'reverse'; driftRows?: number } = {}): Promise<string> {
+  const rows = await db.sql<{ id: string }>(
+    `INSERT INTO tandem.reconcile_run (connector, started_at, finished_at, status, direction, cut, drift_rows, tables)
+     VALUES ($1, clock_timestamp(), clock_timestamp(), $2, $3, '{}', $4, '{}') RETURNING id`,
+    [connector, status, options.direction ?? 'forward', options.driftRows ?? (status === 'drift' ? 1 : 0)],
+  );
+  return String(rows[0]!.id);
+}
+
+/** Lag evidence set by the test (translate's applied position is not produced in these tests). */
+export class SettableLag implements LagProbe {
+  value: LagEvidence = { seconds: 1, appliedPosition: '0/1000', sourceLsn: '0/1000' };
+  async read(): Promise<LagEvidence> {
+    return this.value;
+  }
+}
+
+export function rolloutConnector(url: string, rollout: Record<string, unknown> = {}, name = 'shop'): Connector {
+  return parseConnector(rolloutConnectorInput(url, rollout, name));
+}
+
+export function rolloutConnectorInput(url: string, rollout: Record<string, unknown> = {}, name = 'shop'): Record<string, unknown> {
+  return {
+    name,
+    source: { url, schema: 'legacy', tables: ['customers'] },
+    kafka: { brokers: ['localhost:9092'] },
+    registry: { url: 'http://localhost:8081' },
+    target: { url, schema: 'app' },
+    rollout,
+  };
+}
+
+/** A short plan whose criteria tests can meet: shadow → canary 10% (2 clean runs) → full 100% → cutover. */
+export const SHORT_PLAN = {
+  phases: [
+    { name: 'shadow', readNew: 0 },
+    { name: 'canary', readNew: 10, criteria: { reconcileCleanRuns: 2, maxLagSeconds: 30 } },
+    { name: 'full', readNew: 100, criteria: { reconcileCleanRuns: 2 } },
+    { name: 'cutover', readNew: 100, write: 'new', criteria: { reconcileCleanRuns: 1 }, approvals: { count: 1 } },
+  ],
+  reverse: { 'app.customers': { to: 'legacy.customers' } },
+};
+
+export async function controllerFor(client: pg.ClientBase, connector: Connector, lag: LagProbe = new SettableLag()): Promise<RolloutController> {
+  const plan = buildPlan(connector);
+  return new RolloutController({ plan, client, evidence: new PostgresEvidence(client, plan.migration, lag, plan.watch.errorWindowMs), logger: testLogger('rollout') });
+}
