@@ -153,6 +153,31 @@ export const connectorSchema = z
       schema: identifier.default('public'),
     }),
     mappings: z.record(z.string(), tableMapping).default({}),
+    reconcile: z
+      .strictObject({
+        /** Rows per chunk: the key space is split every this many keys (from the key distribution). */
+        chunkRows: z.number().int().min(100).default(50_000),
+        /** An unequal segment of at most this many rows is compared row by row; larger ones are bisected. */
+        bisectRows: z.number().int().min(10).default(2_000),
+        /** Segments an unequal segment is split into. */
+        bisectFactor: z.number().int().min(2).max(256).default(16),
+        /** Chunks compared at the same time (one connection per side each). */
+        parallelism: z.number().int().positive().max(64).default(2),
+        statementTimeoutMs: z.number().int().positive().default(300_000),
+        /** Reconcile never waits long for a lock (a DDL statement queued behind it would block writers). */
+        lockTimeoutMs: z.number().int().positive().default(2_000),
+        /** How long translate workers have to acknowledge a cut before reconcile settles and rechecks instead. */
+        cutTimeoutMs: z.number().int().positive().default(10_000),
+        /** Settle and recheck: rounds of re-comparing differing keys, and the wait before each (at least the measured lag). */
+        settleRounds: z.number().int().min(0).max(20).default(3),
+        settleDelayMs: z.number().int().min(0).default(2_000),
+        /** Keys listed per kind and table in reports (the counts are always complete). */
+        reportKeys: z.number().int().positive().default(100),
+        /** Webhook for drift alerts: JSON POST with a Slack-compatible `text`, when drift appears, changes or is resolved. */
+        webhook: z.strictObject({ url: z.union([z.string().url('must be an http(s) URL'), secretString]) }).optional(),
+        metricsPort: z.number().int().min(0).max(65_535).default(9466),
+      })
+      .prefault({}),
     capture: z
       .strictObject({
         snapshot: z.enum(['initial', 'never']).default('initial'),

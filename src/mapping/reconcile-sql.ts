@@ -1,0 +1,219 @@
+/**
+ * Reconcile's SQL from the plan: for one target table, the expected rows (the legacy data as the
+ * connector maps it: each mapping's projection from `compile.ts`, merges joined on the key) and the
+ * actual rows (the target table, soft-deleted rows left out), with the same columns in the same
+ * order and types; and over either of them the segment queries the bisection runs: count and
+ * order-independent checksum, rows, split boundaries, rows by key. Pure: text and parameters only.
+ *
+ * Canonical text: a row's checksum hashes PostgreSQL's text output of the whole projected row
+ * (`p::text`), every value already cast to its target column's type, so NULL and '' differ, numeric
+ * scale and timestamp precision are those of the target column, and text is compared byte for byte
+ * whatever a collation would call equal. Both sessions use the same DateStyle, TimeZone,
+ * extra_float_digits, IntervalStyle and bytea_output, so equal values print equal.
+ */
+import { quoteIdent, quoteQualified } from '../pg/identifiers.js';
+import { compileProjection } from './compile.js';
+import type { ResolvedMapping, TargetShape } from './resolve.js';
+
+export interface KeyColumn {
+  readonly name: string;
+  /** format_type() of the target column: key values travel as text and are cast back with it. */
+  readonly type: string;
+}
+
+export interface NotComparable {
+  readonly column: string;
+  readonly reason: string;
+}
+
+export interface ReconcileTargetSql {
+  readonly table: string;
+  /** The legacy tables that feed it, in declaration order. */
+  readonly sources: readonly string[];
+  readonly key: readonly KeyColumn[];
+  /** Compared non-key columns, in row order (after the key). */
+  readonly columns: readonly string[];
+  /** `SELECT <key>, <columns>` over the legacy tables (run on the source database). */
+  readonly expected: string;
+  /** `SELECT <key>, <columns>` over the target table, live rows only (run on the target database). */
+  readonly actual: string;
+  readonly notComparable: readonly NotComparable[];
+  /** Mappings' connector paths, for messages. */
+  readonly paths: readonly string[];
+}
+
+export interface SqlQuery {
+  readonly text: string;
+  readonly values: readonly string[];
+}
+
+/** Key comparisons in a fixed byte order when the two databases could order text differently. */
+export interface KeyOrdering {
+  readonly collateC: boolean;
+}
+
+const COLLATABLE = /^(text|character varying|varchar|character|char|bpchar|name|citext)\b/;
+
+/**
+ * The expected and actual projections of one target from its resolved mappings (one: a plain
+ * projection; several: a merge, their projections joined on the key — a row exists when any source
+ * has it, and a column whose source has no row holds what translate's insert leaves there, the
+ * column's default, when that default is a constant).
+ */
+export function compileReconcileTarget(target: TargetShape, mappings: readonly ResolvedMapping[]): ReconcileTargetSql {
+  if (mappings.length === 0) throw new Error(`compileReconcileTarget: no mapping feeds ${target.table}`);
+  const typeOf = new Map(target.columns.map((column) => [column.name, column]));
+  const key: KeyColumn[] = target.key.map((name) => ({ name, type: typeOf.get(name)!.type }));
+  const keyNames = new Set(target.key);
+  const projections = mappings.map((mapping) => compileProjection(mapping));
+  const notComparable: NotComparable[] = [];
+  for (const [index, projection] of projections.entries()) {
+    for (const column of projection.notComparable) notComparable.push({ column, reason: `computed in Node by js() (${mappings[index]!.node.path}.columns.${column})` });
+  }
+  // Which mapping provides each compared column: the first that declares it (in target column order).
+  const provider = new Map<string, number>();
+  projections.forEach((projection, index) => {
+    for (const column of projection.columns) if (!keyNames.has(column) && !provider.has(column)) provider.set(column, index);
+  });
+  const jsNames = new Set(notComparable.map((item) => item.column));
+  let columns = target.columns.map((column) => column.name).filter((name) => provider.has(name) && !jsNames.has(name));
+  const soft = softDeleteFilter(mappings);
+
+  let expected: string;
+  if (projections.length === 1) {
+    const projection = projections[0]!;
+    expected = `SELECT ${[...target.key, ...columns].map(quoteIdent).join(', ')} FROM (${projection.sql}) AS m0`;
+  } else {
+    const alias = (index: number) => `m${index}`;
+    const keySelect = target.key.map((name) => `COALESCE(${projections.map((_, index) => `${alias(index)}.${quoteIdent(name)}`).join(', ')}) AS ${quoteIdent(name)}`);
+    const kept: string[] = [];
+    const values: string[] = [];
+    for (const name of columns) {
+      const index = provider.get(name)!;
+      const column = typeOf.get(name)!;
+      const present = `${alias(index)}.${quoteIdent(target.key[0]!)} IS NOT NULL`;
+      const absent = column.default === null ? `NULL::${column.type}` : isConstant(column.default) ? `CAST(${column.default} AS ${column.type})` : null;
+      if (absent === null) {
+        notComparable.push({ column: name, reason: `merged from ${mappings[index]!.node.path}, and rows without that source hold the column default ${column.default}, which is not a constant` });
+        continue;
+      }
+      kept.push(name);
+      values.push(`CASE WHEN ${present} THEN ${alias(index)}.${quoteIdent(name)} ELSE ${absent} END AS ${quoteIdent(name)}`);
+    }
+    columns = kept;
+    let from = `(${projections[0]!.sql}) AS ${alias(0)}`;
+    for (let index = 1; index < projections.length; index += 1) {
+      const on = target.key.map((name) => `${alias(index)}.${quoteIdent(name)} = COALESCE(${projections.slice(0, index).map((_, earlier) => `${alias(earlier)}.${quoteIdent(name)}`).join(', ')})`).join(' AND ');
+      from += ` FULL JOIN (${projections[index]!.sql}) AS ${alias(index)} ON ${on}`;
+    }
+    expected = `SELECT ${[...keySelect, ...values].join(', ')} FROM ${from}`;
+  }
+  const actual = `SELECT ${[...target.key, ...columns].map(quoteIdent).join(', ')} FROM ${quoteQualified(target.table)}${soft ? ` WHERE ${soft}` : ''}`;
+  return Object.freeze({
+    table: target.table,
+    sources: mappings.map((mapping) => mapping.node.source),
+    key: Object.freeze(key),
+    columns: Object.freeze(columns),
+    expected,
+    actual,
+    notComparable: Object.freeze(notComparable),
+    paths: mappings.map((mapping) => mapping.node.path),
+  });
+}
+
+/** A literal, possibly cast (`0`, `'x'::text`, `false`, `NULL::integer`): evaluates the same in both databases. */
+function isConstant(sql: string): boolean {
+  return /^\(?('([^']|'')*'|-?\d+(\.\d+)?|true|false|null)\)?(::[a-z_ ]+(\([\d, ]+\))?)*$/i.test(sql.trim());
+}
+
+/**
+ * Live rows of a soft-delete target: those whose soft-delete columns (not written by the upsert)
+ * still hold what a live row gets. Soft-deleted rows have no legacy row left to compare with.
+ */
+function softDeleteFilter(mappings: readonly ResolvedMapping[]): string | null {
+  const live = new Map<string, string>();
+  for (const mapping of mappings) for (const value of mapping.liveValues) if (!live.has(value.name)) live.set(value.name, value.sql);
+  if (live.size === 0) return null;
+  return [...live].map(([name, sql]) => `${quoteIdent(name)} IS NOT DISTINCT FROM (${sql})`).join(' AND ');
+}
+
+/** `(k1, k2)` over the projection alias `p`, with the byte-order collation where needed. */
+function keyExpression(key: readonly KeyColumn[], ordering: KeyOrdering): string {
+  const parts = key.map((column) => `p.${quoteIdent(column.name)}${ordering.collateC && COLLATABLE.test(column.type) ? ' COLLATE "C"' : ''}`);
+  return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
+}
+
+function keyParameters(key: readonly KeyColumn[], ordering: KeyOrdering, first: number): string {
+  const parts = key.map((column, index) => `$${first + index}::${column.type}${ordering.collateC && COLLATABLE.test(column.type) ? ' COLLATE "C"' : ''}`);
+  return parts.length === 1 ? parts[0]! : `(${parts.join(', ')})`;
+}
+
+/** `WHERE` of a segment over alias `p`, and its parameter values (the keys' text). */
+export function segmentWhere(key: readonly KeyColumn[], ordering: KeyOrdering, lower: readonly string[] | null, upper: readonly string[] | null, firstParameter = 1): SqlQuery {
+  const conditions: string[] = [];
+  const values: string[] = [];
+  const expression = keyExpression(key, ordering);
+  if (lower) {
+    conditions.push(`${expression} >= ${keyParameters(key, ordering, firstParameter + values.length)}`);
+    values.push(...lower);
+  }
+  if (upper) {
+    conditions.push(`${expression} < ${keyParameters(key, ordering, firstParameter + values.length)}`);
+    values.push(...upper);
+  }
+  return { text: conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '', values };
+}
+
+function orderBy(key: readonly KeyColumn[], ordering: KeyOrdering): string {
+  return key.map((column) => `p.${quoteIdent(column.name)}${ordering.collateC && COLLATABLE.test(column.type) ? ' COLLATE "C"' : ''}`).join(', ');
+}
+
+/** Count and order-independent checksum (sum of 64-bit hashes of each row's canonical text) of a segment. */
+export function checksumQuery(projection: string, key: readonly KeyColumn[], ordering: KeyOrdering, lower: readonly string[] | null, upper: readonly string[] | null): SqlQuery {
+  const where = segmentWhere(key, ordering, lower, upper);
+  return { text: `SELECT count(*)::text AS n, COALESCE(sum(hashtextextended(p::text, 0)), 0)::text AS h FROM (${projection}) AS p${where.text}`, values: where.values };
+}
+
+/** Every row of a segment, each value as text (key columns first). */
+export function rowsQuery(projection: string, key: readonly KeyColumn[], columns: readonly string[], ordering: KeyOrdering, lower: readonly string[] | null, upper: readonly string[] | null): SqlQuery {
+  const where = segmentWhere(key, ordering, lower, upper);
+  const select = [...key.map((column) => column.name), ...columns].map((name) => `p.${quoteIdent(name)}::text`).join(', ');
+  return { text: `SELECT ${select} FROM (${projection}) AS p${where.text}`, values: where.values };
+}
+
+/**
+ * Keys that split a segment's rows into `parts` runs of about equal size: the first key of each run
+ * after the first. One ordered pass over the segment (the key index on the target).
+ */
+export function boundariesQuery(projection: string, key: readonly KeyColumn[], ordering: KeyOrdering, lower: readonly string[] | null, upper: readonly string[] | null, parts: number, rows: number): SqlQuery {
+  const where = segmentWhere(key, ordering, lower, upper);
+  const step = Math.max(1, Math.ceil(rows / parts));
+  const keys = key.map((column) => `p.${quoteIdent(column.name)}::text AS ${quoteIdent(column.name)}`).join(', ');
+  return {
+    text: `SELECT ${key.map((column) => quoteIdent(column.name)).join(', ')} FROM (SELECT ${keys}, row_number() OVER (ORDER BY ${orderBy(key, ordering)}) AS n FROM (${projection}) AS p${where.text}) AS s WHERE n > 1 AND n % ${step} = 1 ORDER BY n`,
+    values: where.values,
+  };
+}
+
+/** Whole-table chunk boundaries from a sample of a plain table's keys (TABLESAMPLE SYSTEM), sorted. */
+export function sampledKeysQuery(table: string, key: readonly KeyColumn[], ordering: KeyOrdering, percent: number): SqlQuery {
+  const keys = key.map((column) => `p.${quoteIdent(column.name)}::text AS ${quoteIdent(column.name)}`).join(', ');
+  return { text: `SELECT ${keys} FROM ${quoteQualified(table)} AS p TABLESAMPLE SYSTEM (${Math.min(100, Math.max(0.0001, percent)).toFixed(4)}) ORDER BY ${orderBy(key, ordering)}`, values: [] };
+}
+
+/** Rows with the given keys (recheck, repair), each value as text. */
+export function rowsByKeyQuery(projection: string, key: readonly KeyColumn[], columns: readonly string[], keys: readonly (readonly string[])[]): SqlQuery {
+  const select = [...key.map((column) => column.name), ...columns].map((name) => `p.${quoteIdent(name)}::text`).join(', ');
+  const arrays = key.map((column, index) => `$${index + 1}::text[]`);
+  const unnest = `SELECT ${key.map((column, index) => `k.c${index}::${column.type} AS ${quoteIdent(column.name)}`).join(', ')} FROM unnest(${arrays.join(', ')}) AS k(${key.map((_, index) => `c${index}`).join(', ')})`;
+  const match = key.map((column) => `p.${quoteIdent(column.name)} = w.${quoteIdent(column.name)}`).join(' AND ');
+  return {
+    text: `SELECT ${select} FROM (${projection}) AS p JOIN (${unnest}) AS w ON ${match}`,
+    values: key.map((_, index) => arrayLiteral(keys.map((item) => item[index]!))) as string[],
+  };
+}
+
+/** A PostgreSQL text[] literal. */
+export function arrayLiteral(values: readonly string[]): string {
+  return `{${values.map((value) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}

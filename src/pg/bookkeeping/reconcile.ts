@@ -1,0 +1,55 @@
+import type { Bookkeeping } from './migrate.js';
+import { TARGET_SCHEMA } from './target.js';
+
+/**
+ * Reconcile's tables in the target's `tandem` schema.
+ *
+ * - `reconcile_run`: one row per run (start, end, status, cut, per-table counts, drift). Rollout's
+ *   gates read "reconcile clean for the last N runs" from it, so its column names are a contract.
+ * - `reconcile_alert`: the last drift state alerted per connector and direction, so alerts fire
+ *   when drift appears, changes or is resolved, not on every run (and not again after a restart).
+ * - `reconcile_repair`: every row a repair rewrote, with the run that did it.
+ */
+export const RECONCILE_BOOKKEEPING: Bookkeeping = {
+  schema: TARGET_SCHEMA,
+  component: 'reconcile',
+  migrations: [
+    {
+      version: 1,
+      description: 'reconcile runs, alert state and repairs',
+      sql: `CREATE TABLE tandem.reconcile_run (
+          id bigserial PRIMARY KEY,
+          connector text NOT NULL,
+          started_at timestamptz NOT NULL DEFAULT now(),
+          finished_at timestamptz,
+          status text NOT NULL CHECK (status IN ('running', 'clean', 'drift', 'error')),
+          direction text NOT NULL CHECK (direction IN ('forward', 'reverse')),
+          cut jsonb,
+          rows_compared bigint,
+          drift_rows bigint,
+          in_flight_resolved bigint,
+          repaired_rows bigint,
+          tables jsonb,
+          error text
+        );
+        CREATE INDEX reconcile_run_recent ON tandem.reconcile_run (connector, direction, id DESC);
+        CREATE TABLE tandem.reconcile_alert (
+          connector text NOT NULL,
+          direction text NOT NULL,
+          signature text NOT NULL,
+          drift_rows bigint NOT NULL,
+          run_id bigint NOT NULL,
+          alerted_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (connector, direction)
+        );
+        CREATE TABLE tandem.reconcile_repair (
+          run_id bigint NOT NULL,
+          target_table text NOT NULL,
+          kind text NOT NULL CHECK (kind IN ('missing', 'extra', 'different')),
+          key jsonb NOT NULL,
+          repaired_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX reconcile_repair_run ON tandem.reconcile_repair (run_id);`,
+    },
+  ],
+};

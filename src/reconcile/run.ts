@@ -1,0 +1,274 @@
+/**
+ * One reconcile run: compile the targets, open both databases at one cut, compare each table chunk
+ * by chunk (bisect.ts), then, when the cut was not exact, settle and recheck the keys that differ so
+ * changes still in flight are not reported as drift.
+ */
+import type { Connector } from '../config/index.js';
+import type { KeyOrdering, ReconcileTargetSql } from '../mapping/reconcile-sql.js';
+import type { Logger } from '../observability/logger.js';
+import { connectClient } from '../pg/connect.js';
+import { bisect } from './bisect.js';
+import { planChunks } from './chunking.js';
+import { PgSide, SnapshotPool, type SessionLimits } from './pg-side.js';
+import { diffRows, type RowDifference } from './row-diff.js';
+import type { Key } from './segment.js';
+import { holdSnapshot, type HeldSnapshot } from './snapshot.js';
+import { compileTargets } from './targets.js';
+
+export interface CutReport {
+  /** exact: both sides at one WAL position, proven by translate's applied positions; settle: differing keys rechecked. */
+  mode: 'exact' | 'settle';
+  /** The source snapshot's WAL position. */
+  sourceLsn: string;
+  /** Why the cut is not exact, when it is not. */
+  reason?: string;
+  /** Exact cut: translate's applied position per partition at the target snapshot. */
+  applied?: Record<string, string>;
+  /** Settle: rounds run and the wait before each. */
+  settleRounds?: number;
+  settleWaitsMs?: number[];
+}
+
+/** Opens the source and target snapshots of a run. */
+export interface CutStrategy {
+  open(): Promise<{ source: HeldSnapshot; target: HeldSnapshot; cut: CutReport }>;
+}
+
+export interface TableReport {
+  table: string;
+  sources: string[];
+  keyColumns: string[];
+  columns: string[];
+  notComparable: { column: string; reason: string }[];
+  rowsCompared: number;
+  chunks: number;
+  chunking: 'sample' | 'scan';
+  segmentsCompared: number;
+  rowsFetched: number;
+  missing: Key[];
+  extra: Key[];
+  different: RowDifference[];
+  /** Keys that differed at the first comparison and matched when rechecked (changes in flight). */
+  inFlightResolved: number;
+  durationMs: number;
+}
+
+export interface ReconcileResult {
+  connector: string;
+  direction: 'forward';
+  startedAt: Date;
+  finishedAt: Date;
+  status: 'clean' | 'drift';
+  cut: CutReport;
+  rowsCompared: number;
+  /** Rows that differ: missing + extra + different, over all tables. */
+  drift: number;
+  inFlightResolved: number;
+  tables: TableReport[];
+}
+
+export interface TableProgress {
+  table: string;
+  rowsCompared: number;
+  estimatedRows: number;
+  rowsPerSecond: number;
+  /** Seconds left at the current rate, null when unknown. */
+  etaSeconds: number | null;
+  done: boolean;
+}
+
+export interface ReconcileOptions {
+  tables?: readonly string[];
+  logger: Logger;
+  cut?: CutStrategy;
+  onProgress?: (progress: TableProgress) => void;
+  signal?: AbortSignal;
+  /** Waits between settle rounds (tests pass a deterministic one). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function limitsOf(connector: Connector): SessionLimits {
+  return { statementTimeoutMs: connector.reconcile.statementTimeoutMs, lockTimeoutMs: connector.reconcile.lockTimeoutMs };
+}
+
+/** Both snapshots taken now, source first: the target is at least as new, and differences are settled and rechecked. */
+export function settleCut(connector: Connector, reason = 'no cut requested'): CutStrategy {
+  return {
+    async open() {
+      const limits = limitsOf(connector);
+      const source = await holdSnapshot(connector.source.url, 'source', limits);
+      try {
+        const target = await holdSnapshot(connector.target.url, 'target', limits);
+        return { source, target, cut: { mode: 'settle', sourceLsn: source.lsn, reason } };
+      } catch (error) {
+        await source.close();
+        throw error;
+      }
+    },
+  };
+}
+
+/** Text keys are compared in byte order on both sides when the databases' default collations differ. */
+async function keyOrdering(source: HeldSnapshot, target: HeldSnapshot): Promise<KeyOrdering> {
+  const query = 'SELECT datcollate FROM pg_database WHERE datname = current_database()';
+  const [a, b] = await Promise.all([source.client.query<{ datcollate: string }>(query), target.client.query<{ datcollate: string }>(query)]);
+  return { collateC: a.rows[0]!.datcollate !== b.rows[0]!.datcollate };
+}
+
+export async function runReconcile(connector: Connector, options: ReconcileOptions): Promise<ReconcileResult> {
+  const settings = connector.reconcile;
+  const { logger } = options;
+  const startedAt = new Date();
+  const limits = limitsOf(connector);
+  const targets = await withClients(connector, (source, target) => compileTargets(connector, source, target, options.tables));
+  for (const target of targets) {
+    for (const item of target.notComparable) logger.warn({ table: target.table, column: item.column }, `${target.table}.${item.column} is not compared: ${item.reason}`);
+  }
+
+  const { source, target, cut } = await (options.cut ?? settleCut(connector)).open();
+  const ordering = await keyOrdering(source, target).catch(async (error: unknown) => {
+    await Promise.all([source.close(), target.close()]);
+    throw error;
+  });
+  let pools: { source: SnapshotPool; target: SnapshotPool };
+  try {
+    const sourcePool = await SnapshotPool.open('source', connector.source.url, source.snapshot, settings.parallelism, limits);
+    const targetPool = await SnapshotPool.open('target', connector.target.url, target.snapshot, settings.parallelism, limits).catch(async (error: unknown) => {
+      await sourcePool.close();
+      throw error;
+    });
+    pools = { source: sourcePool, target: targetPool };
+  } finally {
+    // The pool's transactions hold the snapshots now.
+    await Promise.all([source.close(), target.close()]);
+  }
+  logger.info({ cut }, `reconcile ${connector.name}: comparing ${targets.length} table(s) at source ${cut.sourceLsn} (${cut.mode} cut)`);
+
+  const tables: TableReport[] = [];
+  try {
+    for (const table of targets) tables.push(await compareTable(table, ordering, pools, connector, options));
+  } finally {
+    await Promise.all([pools.source.close(), pools.target.close()]);
+  }
+
+  if (cut.mode === 'settle' && tables.some((table) => differing(table).length > 0)) {
+    await settle(connector, targets, tables, ordering, cut, options);
+  }
+  const drift = tables.reduce((sum, table) => sum + differing(table).length, 0);
+  return {
+    connector: connector.name,
+    direction: 'forward',
+    startedAt,
+    finishedAt: new Date(),
+    status: drift === 0 ? 'clean' : 'drift',
+    cut,
+    rowsCompared: tables.reduce((sum, table) => sum + table.rowsCompared, 0),
+    drift,
+    inFlightResolved: tables.reduce((sum, table) => sum + table.inFlightResolved, 0),
+    tables,
+  };
+}
+
+async function compareTable(table: ReconcileTargetSql, ordering: KeyOrdering, pools: { source: SnapshotPool; target: SnapshotPool }, connector: Connector, options: ReconcileOptions): Promise<TableReport> {
+  const settings = connector.reconcile;
+  const started = Date.now();
+  const expected = new PgSide(pools.source, table, table.expected, ordering);
+  const actual = new PgSide(pools.target, table, table.actual, ordering);
+  const plan = await planChunks(table, ordering, pools, { expected, actual }, settings.chunkRows);
+  options.logger.debug({ table: table.table, chunks: plan.chunks.length, method: plan.method }, `${table.table}: ${plan.chunks.length} chunks (${plan.method})`);
+  const progress = (rowsCompared: number, done: boolean) => {
+    const seconds = (Date.now() - started) / 1000;
+    const rate = seconds > 0 ? rowsCompared / seconds : 0;
+    const estimatedRows = Math.max(plan.estimatedRows, rowsCompared);
+    options.onProgress?.({ table: table.table, rowsCompared, estimatedRows, rowsPerSecond: rate, etaSeconds: done ? 0 : rate > 0 ? (estimatedRows - rowsCompared) / rate : null, done });
+  };
+  const result = await bisect(plan.chunks, expected, actual, {
+    columns: table.columns,
+    bisectRows: settings.bisectRows,
+    factor: settings.bisectFactor,
+    parallelism: settings.parallelism,
+    signal: options.signal,
+    onProgress: (state) => progress(state.rowsCompared, false),
+  });
+  progress(result.rowsCompared, true);
+  return {
+    table: table.table,
+    sources: [...table.sources],
+    keyColumns: table.key.map((column) => column.name),
+    columns: [...table.columns],
+    notComparable: table.notComparable.map((item) => ({ ...item })),
+    rowsCompared: result.rowsCompared,
+    chunks: plan.chunks.length,
+    chunking: plan.method,
+    segmentsCompared: result.segmentsCompared,
+    rowsFetched: result.rowsFetched,
+    missing: result.missing,
+    extra: result.extra,
+    different: result.different,
+    inFlightResolved: 0,
+    durationMs: Date.now() - started,
+  };
+}
+
+export function differing(table: Pick<TableReport, 'missing' | 'extra' | 'different'>): Key[] {
+  return [...table.missing, ...table.extra, ...table.different.map((item) => item.key)];
+}
+
+/**
+ * Settle and recheck: the keys that differ are compared again in fresh snapshots after a wait
+ * (doubling each round); those that now match were in flight. A key still differing after the last
+ * round is drift, whether or not it keeps changing: constant churn cannot hide a real difference.
+ */
+async function settle(connector: Connector, targets: readonly ReconcileTargetSql[], tables: TableReport[], ordering: KeyOrdering, cut: CutReport, options: ReconcileOptions): Promise<void> {
+  const settings = connector.reconcile;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const initial = new Map(tables.map((table) => [table.table, differing(table).length]));
+  cut.settleRounds = 0;
+  cut.settleWaitsMs = [];
+  for (let round = 1; round <= settings.settleRounds; round += 1) {
+    const pending = tables.filter((table) => differing(table).length > 0);
+    if (pending.length === 0) break;
+    const wait = settings.settleDelayMs * 2 ** (round - 1);
+    options.logger.info({ round, waitMs: wait, keys: pending.reduce((sum, table) => sum + differing(table).length, 0) }, `settle round ${round}: rechecking differing keys after ${wait} ms`);
+    await sleep(wait);
+    cut.settleRounds = round;
+    cut.settleWaitsMs.push(wait);
+    const limits = limitsOf(connector);
+    const source = await holdSnapshot(connector.source.url, 'source', limits);
+    const target = await holdSnapshot(connector.target.url, 'target', limits).catch(async (error: unknown) => {
+      await source.close();
+      throw error;
+    });
+    const sourcePool = await SnapshotPool.open('source', connector.source.url, source.snapshot, 1, limits).finally(() => source.close());
+    const targetPool = await SnapshotPool.open('target', connector.target.url, target.snapshot, 1, limits).finally(() => target.close());
+    try {
+      for (const table of pending) {
+        const sql = targets.find((item) => item.table === table.table)!;
+        const keys = differing(table);
+        const [want, got] = await Promise.all([new PgSide(sourcePool, sql, sql.expected, ordering).rowsByKey(keys), new PgSide(targetPool, sql, sql.actual, ordering).rowsByKey(keys)]);
+        const diff = diffRows(sql.columns, want, got);
+        table.missing = diff.missing;
+        table.extra = diff.extra;
+        table.different = diff.different;
+      }
+    } finally {
+      await Promise.all([sourcePool.close(), targetPool.close()]);
+    }
+  }
+  for (const table of tables) table.inFlightResolved = initial.get(table.table)! - differing(table).length;
+}
+
+async function withClients<T>(connector: Connector, work: (source: import('pg').Client, target: import('pg').Client) => Promise<T>): Promise<T> {
+  const source = await connectClient(connector.source.url, 'source');
+  try {
+    const target = await connectClient(connector.target.url, 'target');
+    try {
+      return await work(source, target);
+    } finally {
+      await target.end().catch(() => undefined);
+    }
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+}
+

@@ -1,0 +1,107 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runReconcile, type ReconcileResult } from '../../../src/reconcile/run.js';
+import { keyId, type Key } from '../../../src/reconcile/segment.js';
+import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
+import { createShop, shopConnector, silentLogger } from './fixture.js';
+
+const seed = Number(process.env.TANDEM_TEST_SEED ?? Date.now() % 1_000_000);
+console.log(`reconcile.test seed ${seed} (TANDEM_TEST_SEED=${seed} repeats it)`);
+
+const ids = (keys: readonly Key[]) => keys.map(keyId).sort();
+const table = (result: ReconcileResult, name: string) => result.tables.find((item) => item.table === name)!;
+
+describe('reconcile against PostgreSQL', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('reconcile');
+    await createShop(db, 6_000);
+  });
+
+  it('finds the mapped legacy data and the new tables equal (split, merge, lookup, filter, soft delete, composite text key)', async () => {
+    const result = await runReconcile(shopConnector(db), { logger: silentLogger });
+    expect(result.tables.map((item) => [item.table, item.missing.length, item.extra.length, item.different.length])).toEqual([
+      ['app.customer', 0, 0, 0],
+      ['app.customer_address', 0, 0, 0],
+      ['app.account', 0, 0, 0],
+    ]);
+    expect(result.status).toBe('clean');
+    const [{ count }] = await db.sql<{ count: string }>('SELECT count(*)::text AS count FROM app.customer');
+    expect(table(result, 'app.customer').rowsCompared).toBe(Number(count));
+    expect(table(result, 'app.customer').chunks).toBeGreaterThan(5);
+  });
+});
+
+describe('reconcile reports injected drift exactly', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('reconcile_drift');
+    await createShop(db, 6_000);
+  });
+
+  for (const k of [1, 7, 100, 1000]) {
+    it(`k=${k}: changed, deleted and extra rows in app.customer (integer key) and app.account (composite text key), no more, no fewer`, async () => {
+      await db.sql(`TRUNCATE app.customer, app.customer_address, app.account`);
+      const { fillTarget } = await import('./fixture.js');
+      await fillTarget(db);
+      const pick = (from: string, key: string, offset: number) => `SELECT ${key} FROM ${from} ORDER BY md5(${key.replace(/, /g, " || '/' || ")} || '${seed}') OFFSET ${offset} LIMIT ${k}`;
+      const changed = await db.sql<{ id: string }>(`UPDATE app.customer SET email = coalesce(email, '') || '.changed' WHERE id IN (${pick('app.customer', 'id', 0)}) RETURNING id::text`);
+      const deleted = await db.sql<{ id: string }>(`DELETE FROM app.customer WHERE id IN (${pick('app.customer', 'id', k)}) RETURNING id::text`);
+      const extra = await db.sql<{ id: string }>(`INSERT INTO app.customer (id, full_name) SELECT 900000000 + i, 'ghost' FROM generate_series(1, ${k}) AS i RETURNING id::text`);
+      const accountsChanged = await db.sql<{ tenant: string; code: string }>(`UPDATE app.account SET label = label || ' (edited)' WHERE (tenant, code) IN (${pick('app.account', 'tenant, code', 0)}) RETURNING tenant, code`);
+      const accountsDeleted = await db.sql<{ tenant: string; code: string }>(`DELETE FROM app.account WHERE (tenant, code) IN (${pick('app.account', 'tenant, code', k)}) RETURNING tenant, code`);
+      const accountsExtra = await db.sql<{ tenant: string; code: string }>(`INSERT INTO app.account SELECT 'Ünïcode tenant', 'x-' || i, 'extra', NULL FROM generate_series(1, ${k}) AS i RETURNING tenant, code`);
+
+      const result = await runReconcile(shopConnector(db), { logger: silentLogger });
+      const customer = table(result, 'app.customer');
+      expect(ids(customer.different.map((item) => item.key))).toEqual(ids(changed.map((row) => [row.id])));
+      expect(ids(customer.missing)).toEqual(ids(deleted.map((row) => [row.id])));
+      expect(ids(customer.extra)).toEqual(ids(extra.map((row) => [row.id])));
+      for (const item of customer.different) {
+        expect(Object.keys(item.columns)).toEqual(['email']);
+        expect(item.columns.email!.actual).toBe(`${item.columns.email!.expected ?? ''}.changed`);
+      }
+      const account = table(result, 'app.account');
+      expect(ids(account.different.map((item) => item.key))).toEqual(ids(accountsChanged.map((row) => [row.tenant, row.code])));
+      expect(ids(account.missing)).toEqual(ids(accountsDeleted.map((row) => [row.tenant, row.code])));
+      expect(ids(account.extra)).toEqual(ids(accountsExtra.map((row) => [row.tenant, row.code])));
+      expect(table(result, 'app.customer_address')).toMatchObject({ missing: [], extra: [], different: [] });
+      expect(result.drift).toBe(6 * k);
+      expect(result.status).toBe('drift');
+    });
+  }
+});
+
+describe('reconcile compares values exactly', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('reconcile_exact');
+    await db.sql(`CREATE SCHEMA legacy; CREATE SCHEMA app;
+      CREATE COLLATION app.case_insensitive (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+      CREATE TABLE legacy.items (id int PRIMARY KEY, price numeric, at timestamp(6), at_ms timestamp(6), note text, name text);
+      CREATE TABLE app.items (id int PRIMARY KEY, price numeric, at timestamp(6), at_ms timestamp(3), note text, name text COLLATE app.case_insensitive);
+      INSERT INTO legacy.items VALUES (1, 1.5, '2024-01-01 10:00:00.123456', '2024-01-01 10:00:00.123456', NULL, 'Alice'),
+                                      (2, 2.25, '2024-01-01 10:00:00', '2024-01-01 10:00:00.9999', '', 'Bob'),
+                                      (3, 3, '2024-01-01 10:00:00.5', '2024-01-01 10:00:00.5', 'x', 'Carol');
+      INSERT INTO app.items VALUES (1, 1.50, '2024-01-01 10:00:00.123', '2024-01-01 10:00:00.123', '', 'alice'),
+                                   (2, 2.25, '2024-01-01 10:00:00', '2024-01-01 10:00:01', NULL, 'Bob'),
+                                   (3, 3, '2024-01-01 10:00:00.5', '2024-01-01 10:00:00.5', 'x', 'Carol');`);
+  });
+
+  it('numeric scale, timestamp precision, NULL vs empty string and collation-equal text are differences; casts to the target type are not', async () => {
+    const { testConnector } = await import('../../support/connector.js');
+    const connector = testConnector({ name: 'exact', sourceUrl: db.url, tables: ['legacy.items'], brokers: ['127.0.0.1:9'], registryUrl: 'http://127.0.0.1:9', extra: { reconcile: { settleRounds: 0 } } });
+    const result = await runReconcile(connector, { logger: silentLogger });
+    const items = table(result, 'app.items');
+    const byKey = Object.fromEntries(items.different.map((item) => [item.key[0], item.columns]));
+    expect(byKey).toEqual({
+      '1': {
+        price: { expected: '1.5', actual: '1.50' },
+        at: { expected: '2024-01-01 10:00:00.123456', actual: '2024-01-01 10:00:00.123' },
+        note: { expected: null, actual: '' },
+        name: { expected: 'Alice', actual: 'alice' },
+      },
+      // 10:00:00.9999 cast to timestamp(3) rounds to 10:00:01, as translate's insert would: equal.
+      '2': { note: { expected: '', actual: null } },
+    });
+  });
+});
