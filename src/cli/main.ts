@@ -7,6 +7,7 @@ import { registerDevCommand } from './dev.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerRegistryCommand } from './registry.js';
 import { registerSchemasCommand } from './schemas.js';
+import { registerTranslateCommand } from './translate.js';
 
 export function buildProgram(): Command {
   const program = new Command('tandem')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerDoctorCommand(program);
   registerCaptureCommand(program);
+  registerTranslateCommand(program);
   registerSchemasCommand(program);
   registerRegistryCommand(program);
   registerBrokerCommand(program);

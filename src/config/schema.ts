@@ -19,21 +19,32 @@ const postgresUrl = secretString.refine(
   'must be a postgres:// or postgresql:// connection URL',
 );
 
-const columnMapping = z.union([
-  z.string().min(1),
-  z.strictObject({
-    from: z.string().min(1).optional(),
-    sql: z.string().min(1).optional(),
-    cast: z.string().min(1).optional(),
-  }),
-]);
+/** A column computed in Node by `js(row => value)`: the escape hatch when SQL cannot express it. */
+export interface JsColumn {
+  kind: 'js';
+  compute: (row: Readonly<Record<string, string | null>>) => unknown;
+}
+
+export function isJsColumn(value: unknown): value is JsColumn {
+  return typeof value === 'object' && value !== null && (value as JsColumn).kind === 'js' && typeof (value as JsColumn).compute === 'function';
+}
+
+/** A PostgreSQL expression over the legacy row, or js(row => value). */
+const columnExpression = z.union([z.string().min(1, 'an empty expression; write a PostgreSQL expression over the legacy row'), z.custom<JsColumn>(isJsColumn, 'expected a PostgreSQL expression (string) or js(row => value)')]);
 
 const tableMapping = z.strictObject({
-  /** Target table (`schema.table` or `table` in target.schema). */
+  /** Target table (`schema.table` or `table` in target.schema); its key is its primary key. */
   to: tableName,
-  /** target column → source column, or an expression object. Unlisted source columns with the same name are copied. */
-  columns: z.record(z.string(), columnMapping).default({}),
+  /** target column → PostgreSQL expression over the legacy row. A target column left out whose name is a source column is copied. */
+  columns: z.record(identifier, columnExpression).default({}),
+  /** Only legacy rows matching this boolean expression are in the target; rows that stop matching leave it (onDelete). */
+  where: z.string().min(1).optional(),
+  /** What a legacy delete (or a row leaving `where`) does: delete the target row, or update it (soft delete). */
+  onDelete: z.union([z.literal('delete'), z.strictObject({ set: z.record(identifier, z.string().min(1)).refine((set) => Object.keys(set).length > 0, 'list at least one column to set') })]).default('delete'),
 });
+
+/** One target, or several (a split). Several sources may name the same target (a merge). */
+const sourceMappings = z.union([tableMapping, z.array(tableMapping).min(1, 'list at least one target mapping')]);
 
 /** A rollout duration: milliseconds, or `90s`, `15m`, `4h`, `7d`. */
 const duration = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration such as 90s, 15m, 4h or 7d')]);
@@ -152,7 +163,22 @@ export const connectorSchema = z
       url: postgresUrl,
       schema: identifier.default('public'),
     }),
-    mappings: z.record(z.string(), tableMapping).default({}),
+    mappings: z.record(z.string(), sourceMappings).default({}),
+    translate: z
+      .strictObject({
+        /** Consumer group shared by the translate workers of this connector (default tandem-translate-<name>). */
+        groupId: z.string().min(1).optional(),
+        /** How long an event whose foreign-key parent has not arrived stays parked before it becomes a dead letter. */
+        parkTimeoutMs: z.number().int().positive().default(300_000),
+        /** How often parked events are retried. */
+        parkRetryMs: z.number().int().positive().default(1_000),
+        /** Longest wait between retries of a transient failure (connection lost, deadlock, serialization failure). */
+        maxRetryBackoffMs: z.number().int().positive().default(10_000),
+        /** Partitions applied at the same time by one worker (one target connection each). */
+        concurrency: z.number().int().positive().max(64).default(2),
+        metricsPort: z.number().int().min(0).max(65_535).default(9465),
+      })
+      .prefault({}),
     reconcile: z
       .strictObject({
         /** Rows per chunk: the key space is split every this many keys (from the key distribution). */
@@ -213,7 +239,9 @@ type Parsed = z.output<typeof connectorSchema>;
 /** The parsed shape with every env() reference replaced by its string value. */
 type Resolved<T> = T extends { kind: 'env'; name: string }
   ? string
-  : T extends readonly (infer Item)[]
+  : T extends (...args: never[]) => unknown
+    ? T
+    : T extends readonly (infer Item)[]
     ? Resolved<Item>[]
     : T extends object
       ? { [Key in keyof T]: Resolved<T[Key]> }

@@ -9,6 +9,9 @@ import { quoteQualified, splitQualified } from '../pg/identifiers.js';
 import { describeError, TandemError } from '../errors.js';
 import { redactSecrets } from '../observability/redact.js';
 import { RegistryApi } from '../schema/registry-api.js';
+import { buildMappingPlan } from '../mapping/plan.js';
+import type { MappingProblem } from '../mapping/resolve.js';
+import { checkMappings } from '../translate/validate.js';
 
 export type CheckStatus = 'ok' | 'fail';
 
@@ -28,6 +31,7 @@ export async function runDoctor(connector: Connector, logger: Logger): Promise<C
   return [
     ...(await checkSource(connector)),
     ...(await checkTarget(connector)),
+    ...(await checkMappingsFit(connector)),
     await checkKafka(connector, logger),
     await checkRegistry(connector),
   ];
@@ -157,11 +161,19 @@ async function checkPartitionedTables(client: pg.Client, connector: Connector): 
 
 /** Target tables: each mapping's `to`, or the same table name in target.schema for unmapped tables. */
 export function targetTables(connector: Connector): string[] {
-  return connector.source.tables.map((table) => {
-    const mapping = connector.mappings[table];
-    if (mapping) return mapping.to.includes('.') ? mapping.to : `${connector.target.schema}.${mapping.to}`;
-    return `${connector.target.schema}.${splitQualified(table).table}`;
-  });
+  return [...buildMappingPlan(connector).byTarget.keys()];
+}
+
+/** Every mapping prepared against the live target, as translate does before it starts. */
+async function checkMappingsFit(connector: Connector): Promise<CheckResult[]> {
+  let problems: MappingProblem[];
+  try {
+    problems = await checkMappings(connector);
+  } catch (error) {
+    return [fail('mappings', describeError(error).split('\n')[0]!, 'fix the connection problem reported above, then run doctor again')];
+  }
+  if (problems.length === 0) return [ok('mappings', 'every mapping prepares against the target tables')];
+  return problems.map((problem) => fail(`mapping ${problem.path}`, problem.message, problem.fix));
 }
 
 async function checkTarget(connector: Connector): Promise<CheckResult[]> {

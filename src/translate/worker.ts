@@ -1,0 +1,250 @@
+/**
+ * The translate flow: migrate the target's bookkeeping → validate every mapping against the live
+ * target (refuse to start on any problem) → join the consumer group → on every assignment, seek
+ * each partition to the offset stored in the target with its rows → apply batches (apply.ts),
+ * retrying transient failures with backoff → retry parked changes on a timer. stop() returns after
+ * the batch in flight.
+ */
+import type { Consumer } from 'kafkajs';
+import pg from 'pg';
+import type { Connector } from '../config/index.js';
+import { TandemError } from '../errors.js';
+import { createKafka } from '../kafka/client.js';
+import { createConsumer } from '../kafka/consumer.js';
+import { buildMappingPlan } from '../mapping/plan.js';
+import type { Logger } from '../observability/logger.js';
+import { migrate } from '../pg/bookkeeping/migrate.js';
+import { TARGET_BOOKKEEPING } from '../pg/bookkeeping/target.js';
+import { connectClient } from '../pg/connect.js';
+import { Translator } from './apply.js';
+import { createDeadLetterSink } from './dead-letters.js';
+import { backoffMs, classifyFailure } from './failures.js';
+import type { TranslateMetrics } from './metrics.js';
+import { SchemaCache } from './schema-cache.js';
+import { readTargetShapes } from './shapes.js';
+import { checkMappings, mappingProblemsError } from './validate.js';
+
+export interface TranslateOptions {
+  logger: Logger;
+  metrics?: TranslateMetrics;
+}
+
+export interface TranslateWorker {
+  /** Resolves after stop(); rejects with the reason translate stopped on its own. */
+  done: Promise<void>;
+  health(): { healthy: boolean; assigned: string[]; lastBatchAt: string | null; error?: string };
+  stop(): Promise<void>;
+}
+
+export function translateGroupId(connector: Connector): string {
+  return connector.translate.groupId ?? `tandem-translate-${connector.name}`;
+}
+
+export async function startTranslate(connector: Connector, options: TranslateOptions): Promise<TranslateWorker> {
+  const { logger, metrics } = options;
+  const plan = buildMappingPlan(connector);
+  const groupId = translateGroupId(connector);
+  const pool = new pg.Pool({ connectionString: connector.target.url, max: connector.translate.concurrency + 2 });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle target connection failed'));
+  let sourceClient: pg.Client | null = null;
+  const kafka = createKafka(connector.kafka, logger);
+  const deadLetters = createDeadLetterSink(kafka);
+  let consumer: Consumer | null = null;
+  const cleanup = async () => {
+    await consumer?.disconnect().catch(() => undefined);
+    await deadLetters.close();
+    await sourceClient?.end().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+  };
+
+  try {
+    const setup = await connectClient(connector.target.url, 'target');
+    let targets;
+    try {
+      await migrate(setup, TARGET_BOOKKEEPING);
+      const problems = await checkMappings(connector, plan);
+      if (problems.length > 0) throw mappingProblemsError(connector.name, problems);
+      targets = await readTargetShapes(setup, plan.mappings.map((mapping) => mapping.target));
+    } finally {
+      await setup.end().catch(() => undefined);
+    }
+
+    const translator = new Translator({
+      connector,
+      plan,
+      groupId,
+      schemas: new SchemaCache(connector.registry),
+      targets,
+      sourceClient: async () => {
+        if (sourceClient) return sourceClient;
+        try {
+          sourceClient = await connectClient(connector.source.url, 'source');
+          sourceClient.on('error', () => (sourceClient = null));
+          return sourceClient;
+        } catch (error) {
+          logger.warn({ err: error }, 'source database unreachable: staging types come from the Avro schemas');
+          return null;
+        }
+      },
+      deadLetters,
+      metrics,
+      logger,
+    });
+    const client = await pool.connect();
+    try {
+      await translator.registerTopics(client);
+    } finally {
+      client.release();
+    }
+
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = translator.topics.filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        throw new TandemError(`topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist yet`, { fix: 'start capture first (it creates the topics), or check kafka.topicPrefix' });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+
+    consumer = createConsumer(kafka, { groupId });
+    await consumer.connect();
+    await consumer.subscribe({ topics: translator.topics, fromBeginning: true });
+
+    let stopping = false;
+    let failure: Error | null = null;
+    let lastBatchAt: Date | null = null;
+    let assigned: { topic: string; partition: number }[] = [];
+    let resolveDone!: () => void;
+    let rejectDone!: (error: Error) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      resolveDone = resolve;
+      rejectDone = reject;
+    });
+    done.catch(() => undefined);
+
+    const fail = (error: Error) => {
+      if (failure || stopping) return;
+      failure = error;
+      logger.error({ err: error }, `translate stopped: ${error.message}`);
+      void shutdown().then(() => rejectDone(error));
+    };
+
+    /** Runs `work` with a target connection, retrying transient failures with backoff until it succeeds or translate stops. */
+    const withRetries = async <T>(what: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T | undefined> => {
+      for (let attempt = 1; ; attempt++) {
+        let client: pg.PoolClient | null = null;
+        try {
+          client = await pool.connect();
+          const result = await work(client);
+          client.release();
+          return result;
+        } catch (error) {
+          client?.release(true);
+          const kind = classifyFailure(error);
+          if (kind !== 'transient' || stopping) throw error;
+          metrics?.retries.inc();
+          const wait = backoffMs(attempt, connector.translate.maxRetryBackoffMs);
+          logger.warn({ err: error, attempt, waitMs: wait }, `${what} failed (transient), retrying in ${wait} ms`);
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      }
+    };
+
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      translator.forgetAssignments();
+      assigned = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => (partitions as number[]).map((partition) => ({ topic, partition })));
+      logger.info({ assigned: assigned.map(({ topic, partition }) => `${topic}[${partition}]`) }, `joined group ${groupId}: ${assigned.length} partition(s)`);
+      void withRetries('resuming from the stored offsets', async (client) => {
+        for (const topic of new Set(assigned.map((item) => item.topic))) {
+          const stored = await translator.storedOffsets(client, topic);
+          for (const { partition } of assigned.filter((item) => item.topic === topic)) {
+            const offset = stored.get(partition);
+            if (offset !== undefined) consumer!.seek({ topic, partition, offset });
+          }
+        }
+        await translator.loadPartitions(client, assigned);
+      }).catch((error: Error) => fail(error));
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) fail(payload.error);
+    });
+
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: connector.translate.concurrency,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (failure || !isRunning() || isStale() || batch.messages.length === 0) return;
+        const started = process.hrtime.bigint();
+        const { topic, partition } = batch;
+        try {
+          const outcome = await withRetries(`batch ${topic}[${partition}]@${batch.firstOffset()}`, (client) => translator.applyBatch(client, topic, partition, batch.messages));
+          if (!outcome) return;
+          resolveOffset(batch.lastOffset());
+          lastBatchAt = new Date();
+          // Kafka's committed offsets follow the target's, for lag tooling; the target stays the truth.
+          await consumer!.commitOffsets([{ topic, partition, offset: outcome.nextOffset }]).catch((error: Error) => logger.debug({ err: error }, 'committing offsets to Kafka failed'));
+          if (metrics) {
+            metrics.batchSize.observe(outcome.events);
+            metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+            metrics.events.inc({ topic, outcome: 'applied' }, outcome.applied);
+            if (outcome.skipped) metrics.events.inc({ topic, outcome: 'skipped' }, outcome.skipped);
+            if (outcome.parked) metrics.events.inc({ topic, outcome: 'parked' }, outcome.parked);
+            if (outcome.deadLettered) metrics.events.inc({ topic, outcome: 'dead_lettered' }, outcome.deadLettered);
+            metrics.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(outcome.nextOffset))));
+          }
+          logger.debug({ topic, partition, ...outcome }, 'batch applied');
+          await heartbeat();
+        } catch (error) {
+          fail(error as Error);
+        }
+      },
+    });
+
+    let retrying = false;
+    const parkTimer = setInterval(() => {
+      if (retrying || failure || stopping) return;
+      const owned = new Set(assigned.map(({ topic, partition }) => `${topic}:${partition}`));
+      const pending = translator.partitionsWithParked().filter(({ topic, partition }) => owned.has(`${topic}:${partition}`));
+      if (pending.length === 0) return;
+      retrying = true;
+      void (async () => {
+        for (const { topic, partition } of pending) {
+          const result = await withRetries(`retrying parked changes of ${topic}[${partition}]`, (client) => translator.retryParked(client, topic, partition));
+          if (result && (result.applied || result.deadLettered)) logger.info({ topic, partition, ...result }, `parked changes of ${topic}[${partition}] retried`);
+        }
+      })()
+        .catch((error: Error) => fail(error))
+        .finally(() => (retrying = false));
+    }, connector.translate.parkRetryMs);
+
+    const shutdown = async () => {
+      clearInterval(parkTimer);
+      await cleanup();
+    };
+    logger.info({ groupId, topics: translator.topics }, `translate running for connector ${connector.name}`);
+
+    return {
+      done,
+      health: () => ({
+        healthy: failure === null,
+        assigned: assigned.map(({ topic, partition }) => `${topic}[${partition}]`),
+        lastBatchAt: lastBatchAt?.toISOString() ?? null,
+        ...(failure ? { error: (failure as Error).message } : {}),
+      }),
+      async stop() {
+        if (stopping || failure) return done.catch(() => undefined);
+        stopping = true;
+        // disconnect() lets the batch in flight finish (and commit) before leaving the group.
+        await shutdown();
+        resolveDone();
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
