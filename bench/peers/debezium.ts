@@ -42,6 +42,9 @@ export interface DebeziumSinkOptions {
   batchSize?: number;
   /** 'basic' creates/extends the table from the records' schema; 'none' when it exists. */
   schemaEvolution?: 'none' | 'basic';
+  /** Sink tasks (consumers of the group), 1 by default. */
+  tasks?: number;
+  /** Connect's offsets, its properties files and connect.log. */
   workDir: string;
 }
 
@@ -65,6 +68,7 @@ export function startDebeziumSink(options: DebeziumSinkOptions): Promise<Debeziu
   const args = ['sink', '--bootstrap', options.bootstrap, '--pg-url', options.pgUrl, '--topics', options.topics.join(','), '--table', options.table, '--work-dir', options.workDir];
   if (options.batchSize) args.push('--batch-size', String(options.batchSize));
   if (options.schemaEvolution) args.push('--schema-evolution', options.schemaEvolution);
+  if (options.tasks) args.push('--tasks', String(options.tasks));
   return start(args, 'Debezium sink', options.workDir);
 }
 

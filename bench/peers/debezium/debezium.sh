@@ -16,16 +16,19 @@
 #       every message (the JDBC sink needs it). URL: postgres://user:password@host:port/database.
 #   bench/peers/debezium/debezium.sh sink --bootstrap HOST:PORT --pg-url URL --topics T[,...]
 #           --table SCHEMA.TABLE [--group-id G] [--batch-size 500] [--schema-evolution basic]
-#           [--work-dir D]
+#           [--tasks 1] [--work-dir D]
 #       Applies the topics' Debezium change events (JSON with schemas, as `source --schemas true`
 #       writes them) 1:1 into one PostgreSQL table: insert.mode upsert, delete.enabled true,
 #       primary.key.mode record_key, batch.size and use.reduction.buffer on. `--schema-evolution
 #       none` when the table is created beforehand. Consumes from the earliest offset of a new
 #       consumer group (default: a fresh one per run).
 #
-# Both run until SIGTERM or SIGINT. Logs go to stderr (WARN, Debezium at INFO); the line
-# `connector started` is printed on stdout once the connector's task runs. JAVA_OPTS is passed
-# to the JVM. Connect's offsets file lives in --work-dir (a new temporary folder by default).
+# Both run until SIGTERM or SIGINT (or until their parent process is gone). On stdout they print
+# `pid <the JVM's pid>` (for its CPU time in /proc/<pid>/stat), then `connector started` once the
+# connector's task runs (the source's streaming began, the sink's consumer started). Logs go to
+# stderr (WARN, Debezium and WorkerSinkTask at INFO). JAVA_OPTS is passed to the JVM (default heap
+# -Xms256m -Xmx1g). Connect's offsets file and the properties files live in --work-dir (a new
+# temporary folder by default).
 set -euo pipefail
 
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,7 +43,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
@@ -188,7 +191,7 @@ source_cmd() {
 }
 
 sink_cmd() {
-  local pg_url="" topics="" table="" group="" batch=500 evolution=basic work_dir=""
+  local pg_url="" topics="" table="" group="" batch=500 evolution=basic work_dir="" tasks=1
   BOOTSTRAP=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -199,6 +202,7 @@ sink_cmd() {
       --group-id) group="${2:-}"; shift 2 ;;
       --batch-size) batch="${2:-}"; shift 2 ;;
       --schema-evolution) evolution="${2:-}"; shift 2 ;;
+      --tasks) tasks="${2:-}"; shift 2 ;;
       --work-dir) work_dir="${2:-}"; shift 2 ;;
       *) die "unknown option '$1' for sink (see debezium.sh --help)" ;;
     esac
@@ -215,7 +219,7 @@ sink_cmd() {
   {
     prop name "$group"
     prop connector.class io.debezium.connector.jdbc.JdbcSinkConnector
-    prop tasks.max 1
+    prop tasks.max "$tasks"
     prop topics "$topics"
     prop connection.url "jdbc:postgresql://$PG_HOST:$PG_PORT/$PG_DATABASE"
     prop connection.username "$PG_USER"
