@@ -148,7 +148,8 @@ export function resolveSource(plan: MappingPlan, sourceTable: string, source: So
     }
     const others = plan.byTarget.get(node.target)!.filter((other) => other !== node);
     for (const targetColumn of target.columns) {
-      if (!targetColumn.notNull || targetColumn.default !== null || targetColumn.generated || written.has(targetColumn.name)) continue;
+      // A key column without a value was reported above as the key not being covered.
+      if (!targetColumn.notNull || targetColumn.default !== null || targetColumn.generated || written.has(targetColumn.name) || target.key.includes(targetColumn.name)) continue;
       const merge = others.length > 0 ? ` (${node.target} is also fed by ${others.map((other) => other.path).join(', ')}; every mapping's insert must give each NOT NULL column a value, whichever source creates the row first)` : '';
       problems.push({
         path: node.path,
