@@ -67,8 +67,8 @@ describe('connector config', () => {
   });
 
   it('rejects sections and fields it does not know instead of ignoring them', () => {
-    const message = problemsOf({ ...valid, reconcile: { schedule: '* * * * *' }, capture: { snapshotChunk: 10 } });
-    expect(message).toMatch(/\(root\): Unrecognized key: "reconcile"/);
+    const message = problemsOf({ ...valid, alerts: { webhook: 'https://hooks.example/x' }, capture: { snapshotChunk: 10 } });
+    expect(message).toMatch(/\(root\): Unrecognized key: "alerts"/);
     expect(message).toMatch(/capture: Unrecognized key: "snapshotChunk"/);
   });
 
