@@ -9,6 +9,7 @@ import type { MessageSender } from './sender.js';
 import type { TextRow } from './snapshot.js';
 import { SIGNAL_TABLE } from '../pg/bookkeeping/source.js';
 import type { PgoutputMessage } from './stream.js';
+import { keyText } from './watermark.js';
 
 const OPS: Record<'insert' | 'update' | 'delete', Op> = { insert: 'c', update: 'u', delete: 'd' };
 
@@ -82,8 +83,9 @@ export class ChangeStreamHandler {
     const after = message.tag === 'delete' ? null : (message.new as TextRow);
     this.snapshots.onChange(codec.table, before, after);
     // A primary key update is a delete of the old key and a create of the new one (as Debezium does),
-    // so that each key's topic history stays complete.
-    if (message.tag === 'update' && message.key) {
+    // so that each key's topic history stays complete. The old key comes as the key tuple, or within
+    // the old row under REPLICA IDENTITY FULL.
+    if (message.tag === 'update' && before && codec.hasKey && keyText(codec.definition.keyColumns, before) !== keyText(codec.definition.keyColumns, after!)) {
       this.emit(codec, { op: 'd', before, after: null, source: this.source(codec, lsn) });
       return this.emit(codec, { op: 'c', before: null, after, source: this.source(codec, lsn) });
     }

@@ -6,7 +6,7 @@ import type { Connector } from '../config/index.js';
 import { TandemError } from '../errors.js';
 import { topicFor } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
-import { splitQualified } from '../pg/identifiers.js';
+import { quoteIdent, quoteQualified, splitQualified } from '../pg/identifiers.js';
 import { createAvroType } from '../schema/avro-type.js';
 import { readColumnType, readTableDefinition } from '../schema/catalog-reader.js';
 import { deriveSchemas } from '../schema/derive.js';
@@ -38,6 +38,9 @@ export interface TableCodec {
 }
 
 const NO_COLUMNS: readonly string[] = [];
+
+/** Partitions of a topic capture creates (existing topics keep theirs). */
+const TOPIC_PARTITIONS = 3;
 
 // Encoding goes through one growing scratch buffer, so each message costs one exact-size copy.
 let scratch = Buffer.allocUnsafe(64 * 1024);
@@ -79,7 +82,7 @@ export class TableCodecs {
    * Creates the tables' topics when missing (the connector's own topics; never auto-created by
    * produce) and learns each topic's partition count.
    */
-  async ensureTopics(kafka: Kafka, partitions = 3): Promise<void> {
+  async ensureTopics(kafka: Kafka): Promise<void> {
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -87,7 +90,7 @@ export class TableCodecs {
       const existing = new Set(await admin.listTopics());
       const missing = topics.filter((topic) => !existing.has(topic));
       if (missing.length > 0) {
-        await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+        await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: TOPIC_PARTITIONS })) });
         this.logger.info({ topics: missing }, `created topics ${missing.join(', ')}`);
       }
       for (const topic of (await admin.fetchTopicMetadata({ topics })).topics) this.partitionCounts.set(topic.name, topic.partitions.length);
@@ -165,7 +168,7 @@ export class TableCodecs {
     const partitions = this.partitionCounts.get(derived.topic);
     if (partitions === undefined) {
       throw new TandemError(`publication ${this.connector.source.publication} sends changes of ${table}, which is not in source.tables, so it has no topic`, {
-        fix: `add ${table} to source.tables, or drop it from the publication: ALTER PUBLICATION ${this.connector.source.publication} DROP TABLE ${table};`,
+        fix: `add ${table} to source.tables, or drop it from the publication: ALTER PUBLICATION ${quoteIdent(this.connector.source.publication)} DROP TABLE ${quoteQualified(table)};`,
       });
     }
     for (const warning of derived.warnings) this.logger.warn({ table }, warning);

@@ -12,10 +12,9 @@ export class SnapshotProgress {
   private started = Date.now();
   private lastLog = 0;
 
-  constructor(
-    private readonly logger: Logger,
-    private readonly interactive = Boolean(process.stderr.isTTY),
-  ) {}
+  private readonly interactive = Boolean(process.stderr.isTTY);
+
+  constructor(private readonly logger: Logger) {}
 
   startTable(table: string, estimatedRows: number): void {
     this.finishTable();

@@ -66,6 +66,29 @@ describe('capture: tables without a primary key, generated columns, truncate', (
     expect(await versions(`${topic}-value`)).toEqual([1]);
   });
 
+  it('keys a REPLICA IDENTITY FULL table with a primary key by its primary key, a key update being a delete and a create', async () => {
+    await db.sql(`CREATE TABLE legacy.accounts (id int PRIMARY KEY, owner text);
+      ALTER TABLE legacy.accounts REPLICA IDENTITY FULL;
+      INSERT INTO legacy.accounts VALUES (1, 'ada');`);
+    const topic = await capture('fullpk', 'legacy.accounts');
+    await db.sql(`UPDATE legacy.accounts SET owner = 'grace' WHERE id = 1`);
+    await db.sql(`UPDATE legacy.accounts SET id = 2 WHERE id = 1`);
+
+    const events = await readAllEvents(stack.brokers, stack.registryUrl, [topic], { expectAtLeast: 5 });
+    const history = events
+      .sort((a, b) => Number(BigInt(a.offset) - BigInt(b.offset)))
+      .filter((event) => event.key!.id === 1)
+      .map((event) => [event.value?.op ?? 'tombstone', event.value?.before?.owner ?? null]);
+    expect(history).toEqual([
+      ['r', null],
+      ['u', 'ada'],
+      ['d', 'grace'],
+      ['tombstone', null],
+    ]);
+    expect(events.filter((event) => event.key!.id === 2).map((event) => [event.value!.op, event.value!.after.owner])).toEqual([['c', 'grace']]);
+    expect(await versions(`${topic}-key`)).toEqual([1]);
+  });
+
   it('leaves generated columns out of snapshot and stream alike where pgoutput does not send them: one schema version', async () => {
     const [{ version }] = await db.sql<{ version: number }>(`SELECT current_setting('server_version_num')::int AS version`);
     expect(version, 'this test describes PostgreSQL before 18, which does not publish generated columns').toBeLessThan(180000);
