@@ -85,7 +85,7 @@ async function main() {
   const recvlogical = findPgRecvlogical();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-bench-'));
   const withDebezium = only.has('debezium');
-  if (withDebezium) await fetchDebezium();
+  const connectVersion = withDebezium ? (await fetchDebezium()).connectVersion : undefined;
   const postgres = await startEmbeddedPostgres();
   const stops: (() => Promise<unknown>)[] = [() => postgres.stop()];
   const results: Result[] = [];
@@ -193,7 +193,7 @@ async function main() {
       await debezium.stop();
     }
 
-    printTable(results, apacheKafka.version);
+    printTable(results, apacheKafka.version, connectVersion);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }
@@ -214,7 +214,7 @@ async function warmUp(kafka: Kafka): Promise<void> {
   await producer.disconnect();
 }
 
-function printTable(results: Result[], kafkaVersion: string) {
+function printTable(results: Result[], kafkaVersion: string, connectVersion: string | undefined) {
   const rate = (result: Result) => CHANGES / result.seconds;
   const format = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const header = ['#', 'contender', 'seconds', 'changes/s', 'CPU s', 'CPU s per 1M changes', 'broker CPU s'];
@@ -222,7 +222,8 @@ function printTable(results: Result[], kafkaVersion: string) {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => (column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;
   const [, load5] = loadavg();
-  let out = `\n## bench:capture — ${format(CHANGES)} row changes, Apache Kafka ${kafkaVersion}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (5 min: ${load5!.toFixed(2)})\n\n`;
+  const peers = `Apache Kafka ${kafkaVersion}${connectVersion ? `, Debezium 3.6.1 on Kafka Connect ${connectVersion}` : ''}`;
+  let out = `\n## bench:capture — ${format(CHANGES)} row changes, ${peers}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (5 min: ${load5!.toFixed(2)})\n\n`;
   out += `${line(header)}\n| ${widths.map((width, column) => (column >= 2 ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width))).join(' | ')} |\n`;
   out += `${rows.map(line).join('\n')}\n\n`;
   for (const [index, result] of results.entries()) if (result.note) out += `${index + 1}. ${result.note}\n`;

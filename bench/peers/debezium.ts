@@ -50,11 +50,13 @@ export interface DebeziumSinkOptions {
 
 const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'debezium/debezium.sh');
 
-/** Resolves the jars with Maven the first time (a no-op once cached). */
-export async function fetchDebezium(): Promise<void> {
+/** Resolves the jars with Maven the first time (a no-op once cached); resolves with Kafka Connect's version. */
+export async function fetchDebezium(): Promise<{ connectVersion: string }> {
   const fetch = startPeer('bash', [script, 'fetch'], { name: 'debezium.sh fetch' });
   const code = await new Promise<number | null>((resolve) => fetch.child.once('exit', resolve));
   if (code !== 0) throw new Error(`debezium.sh fetch failed:\n${fetch.output.slice(-30).join('\n')}`);
+  const version = startPeer('bash', [script, 'connect-version'], { name: 'debezium.sh connect-version' });
+  return { connectVersion: (await version.line(/^\d+\.\d+/, 30_000)).trim() };
 }
 
 export function startDebeziumSource(options: DebeziumSourceOptions): Promise<DebeziumProcess> {

@@ -4,9 +4,13 @@
 # Maven Central (bench/peers/debezium/pom.xml) into a cache folder outside the repository.
 #
 #   bench/peers/debezium/debezium.sh fetch
-#       Resolves the jars into $TANDEM_CACHE/debezium-peer/libs (TANDEM_CACHE defaults to
-#       ~/.cache/tandem; Maven's repository for them is $TANDEM_CACHE/m2). Needs Maven Central the
-#       first time; once cached it returns at once and works offline.
+#       Resolves the jars into $TANDEM_CACHE/debezium-peer/connect-<version>/libs (TANDEM_CACHE
+#       defaults to ~/.cache/tandem; Maven's repository for them is $TANDEM_CACHE/m2). Needs Maven
+#       Central the first time; once cached it returns at once and works offline. Kafka Connect is
+#       the version of scripts/apache-kafka.sh's broker (4.1.1) unless KAFKA_CONNECT_VERSION is set
+#       (4.3.0 is the Kafka version Debezium 3.6.1 is built against).
+#   bench/peers/debezium/debezium.sh connect-version | classpath
+#       Prints the Kafka Connect version in use, or the JVM classpath (after fetch).
 #   bench/peers/debezium/debezium.sh source --bootstrap HOST:PORT --pg-url URL --slot S
 #           --publication P --tables SCHEMA.TABLE[,...] [--topic-prefix dbz] [--schemas false]
 #           [--work-dir D] [--max-batch-size 2048] [--max-queue-size 8192]
@@ -34,8 +38,19 @@ set -euo pipefail
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly POM="$SCRIPT_DIR/pom.xml"
 readonly CACHE_ROOT="${TANDEM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem}"
+# Kafka Connect's version: the Apache Kafka version of scripts/apache-kafka.sh (4.1.1, with which
+# Debezium 3.6.1's source and sink run: bench:debezium-sink-smoke), else 4.3.0, the Kafka version
+# Debezium 3.6.1 is built against; KAFKA_CONNECT_VERSION overrides both.
+default_connect_version() {
+  local script="$SCRIPT_DIR/../../../scripts/apache-kafka.sh" version=""
+  [[ -f "$script" ]] && version="$(bash "$script" version 2>/dev/null)" || true
+  [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] && echo "$version" || echo 4.3.0
+}
+CONNECT_VERSION="${KAFKA_CONNECT_VERSION:-}"
+[[ -n "$CONNECT_VERSION" ]] || CONNECT_VERSION="$(default_connect_version)"
+readonly CONNECT_VERSION
 readonly PEER_HOME="$CACHE_ROOT/debezium-peer"
-readonly LIBS="$PEER_HOME/libs"
+readonly LIBS="$PEER_HOME/connect-$CONNECT_VERSION/libs"
 
 die() {
   echo "debezium.sh: $*" >&2
@@ -49,14 +64,14 @@ usage() {
 
 fetch() {
   # The pom's hash marks a complete copy of exactly these dependencies.
-  local stamp="$PEER_HOME/.complete-$(sha256sum "$POM" | cut -c1-16)"
+  local stamp="$LIBS/../.complete-$(sha256sum "$POM" | cut -c1-16)"
   [[ -f "$stamp" ]] && return 0
   command -v mvn >/dev/null 2>&1 || die "mvn not found: fetching Debezium needs Maven (apt-get install maven)"
   command -v java >/dev/null 2>&1 || die "java not found: Debezium needs Java 17+ (apt-get install openjdk-17-jre-headless)"
-  rm -rf "$LIBS" "$PEER_HOME"/.complete-*
-  mkdir -p "$PEER_HOME"
+  rm -rf "$LIBS" "$LIBS"/../.complete-*
+  mkdir -p "$LIBS"
   mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
-    -Dmaven.repo.local="$CACHE_ROOT/m2" -Dpeer.home="$PEER_HOME" -Dpeer.libs="$LIBS" >&2 ||
+    -Dmaven.repo.local="$CACHE_ROOT/m2" -Dpeer.home="$PEER_HOME" -Dpeer.libs="$LIBS" -Dkafka.version="$CONNECT_VERSION" >&2 ||
     die "could not resolve Debezium's jars with Maven (see the output above): check access to Maven Central"
   ls "$LIBS"/debezium-connector-postgres-*.jar >/dev/null 2>&1 || die "Maven finished but $LIBS has no debezium-connector-postgres jar"
   touch "$stamp"
@@ -240,6 +255,7 @@ case "${1:-}" in
   source) shift; source_cmd "$@" ;;
   sink) shift; sink_cmd "$@" ;;
   classpath) fetch; echo "$LIBS/*" ;;
+  connect-version) echo "$CONNECT_VERSION" ;;
   -h | --help | help) usage ;;
   *) usage ;;
 esac
