@@ -5,6 +5,7 @@ import { registerBrokerCommand } from './broker.js';
 import { registerCaptureCommand } from './capture.js';
 import { registerDevCommand } from './dev.js';
 import { registerDoctorCommand } from './doctor.js';
+import { registerReconcileCommand } from './reconcile.js';
 import { registerRegistryCommand } from './registry.js';
 import { registerSchemasCommand } from './schemas.js';
 import { registerTranslateCommand } from './translate.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerDevCommand(program);
   registerDoctorCommand(program);
   registerCaptureCommand(program);
+  registerReconcileCommand(program);
   registerTranslateCommand(program);
   registerSchemasCommand(program);
   registerRegistryCommand(program);

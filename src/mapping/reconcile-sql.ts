@@ -40,6 +40,10 @@ export interface ReconcileTargetSql {
   readonly notComparable: readonly NotComparable[];
   /** Mappings' connector paths, for messages. */
   readonly paths: readonly string[];
+  /** Soft delete: what the delete rule sets, and what a live row holds in those columns (repair writes both). */
+  /** format_type() of every target column. */
+  readonly columnTypes: Readonly<Record<string, string>>;
+  readonly softDelete: { readonly set: readonly { name: string; sql: string }[]; readonly live: readonly { name: string; sql: string }[] } | null;
 }
 
 export interface SqlQuery {
@@ -118,6 +122,8 @@ export function compileReconcileTarget(target: TargetShape, mappings: readonly R
     actual,
     notComparable: Object.freeze(notComparable),
     paths: mappings.map((mapping) => mapping.node.path),
+    columnTypes: Object.freeze(Object.fromEntries(target.columns.map((column) => [column.name, column.type]))),
+    softDelete: softDeleteOf(mappings),
   });
 }
 
@@ -135,6 +141,12 @@ function softDeleteFilter(mappings: readonly ResolvedMapping[]): string | null {
   for (const mapping of mappings) for (const value of mapping.liveValues) if (!live.has(value.name)) live.set(value.name, value.sql);
   if (live.size === 0) return null;
   return [...live].map(([name, sql]) => `${quoteIdent(name)} IS NOT DISTINCT FROM (${sql})`).join(' AND ');
+}
+
+function softDeleteOf(mappings: readonly ResolvedMapping[]): ReconcileTargetSql['softDelete'] {
+  const mapping = mappings.find((item) => item.deleteSets.length > 0);
+  if (!mapping) return null;
+  return { set: mapping.deleteSets.map((column) => ({ name: column.name, sql: column.sql })), live: mapping.liveValues.map((value) => ({ name: value.name, sql: value.sql })) };
 }
 
 /** `(k1, k2)` over the projection alias `p`, with the byte-order collation where needed. */
@@ -216,4 +228,40 @@ export function rowsByKeyQuery(projection: string, key: readonly KeyColumn[], co
 /** A PostgreSQL text[] literal. */
 export function arrayLiteral(values: readonly string[]): string {
   return `{${values.map((value) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
+
+/**
+ * Repair of rows present in the legacy data: the expected rows (text, as the projection printed
+ * them) upserted into the target, soft-delete columns back to their live values. One statement.
+ */
+export function repairUpsertQuery(target: ReconcileTargetSql, rows: readonly { key: readonly string[]; values: readonly (string | null)[] }[]): SqlQuery {
+  const names = [...target.key.map((column) => column.name), ...target.columns];
+  const arrays = names.map((_, index) => `$${index + 1}::text[]`);
+  const casts = names.map((name, index) => `CAST(r.c${index} AS ${target.columnTypes[name]!})`);
+  const live = target.softDelete?.live.filter((item) => !names.includes(item.name)) ?? [];
+  const columns = [...names, ...live.map((item) => item.name)].map(quoteIdent).join(', ');
+  const values = [...casts, ...live.map((item) => `(${item.sql})`)].join(', ');
+  const keyNames = new Set(target.key.map((column) => column.name));
+  const updates = [...target.columns, ...live.map((item) => item.name)].filter((name) => !keyNames.has(name));
+  const conflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.map((name) => `${quoteIdent(name)} = EXCLUDED.${quoteIdent(name)}`).join(', ')}`;
+  const text = `INSERT INTO ${quoteQualified(target.table)} (${columns}) SELECT ${values} FROM unnest(${arrays.join(', ')}) AS r(${names.map((_, index) => `c${index}`).join(', ')}) ON CONFLICT (${target.key.map((column) => quoteIdent(column.name)).join(', ')}) ${conflict}`;
+  const params = names.map((_, index) => arrayLiteralNullable(rows.map((row) => (index < target.key.length ? row.key[index]! : row.values[index - target.key.length] ?? null))));
+  return { text, values: params };
+}
+
+/** Repair of rows with no legacy row: deleted, or soft-deleted by the mapping's delete rule. */
+export function repairRemoveQuery(target: ReconcileTargetSql, keys: readonly (readonly string[])[]): SqlQuery {
+  const arrays = target.key.map((column, index) => `$${index + 1}::text[]`);
+  const match = target.key.map((column, index) => `t.${quoteIdent(column.name)} = CAST(r.c${index} AS ${column.type})`).join(' AND ');
+  const from = `unnest(${arrays.join(', ')}) AS r(${target.key.map((_, index) => `c${index}`).join(', ')})`;
+  const values = target.key.map((_, index) => arrayLiteral(keys.map((key) => key[index]!)));
+  if (target.softDelete) {
+    const sets = target.softDelete.set.map((item) => `${quoteIdent(item.name)} = (${item.sql})`).join(', ');
+    return { text: `UPDATE ${quoteQualified(target.table)} AS t SET ${sets} FROM ${from} WHERE ${match}`, values };
+  }
+  return { text: `DELETE FROM ${quoteQualified(target.table)} AS t USING ${from} WHERE ${match}`, values };
+}
+
+function arrayLiteralNullable(values: readonly (string | null)[]): string {
+  return `{${values.map((value) => (value === null ? 'NULL' : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join(',')}}`;
 }

@@ -65,6 +65,8 @@ export interface ReconcileResult {
   drift: number;
   inFlightResolved: number;
   tables: TableReport[];
+  /** The compiled tables (repair writes through them). */
+  targets: readonly ReconcileTargetSql[];
 }
 
 export interface TableProgress {
@@ -166,6 +168,7 @@ export async function runReconcile(connector: Connector, options: ReconcileOptio
     drift,
     inFlightResolved: tables.reduce((sum, table) => sum + table.inFlightResolved, 0),
     tables,
+    targets,
   };
 }
 
