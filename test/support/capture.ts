@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Type } from 'avsc';
 import { createAvroType } from '../../src/schema/avro-type.js';
 import { decodeFrame } from '../../src/schema/wire-format.js';
+import type { TestDatabase } from './postgres.js';
+import { until } from './until.js';
 
 export interface DecodedEvent {
   topic: string;
@@ -14,15 +17,56 @@ export interface DecodedEvent {
   valueSchemaId: number | null;
 }
 
-/** Reads every message of the topics from the beginning and decodes the Confluent-framed Avro exactly (bigint longs). */
-export async function readAllEvents(brokers: string[], registryUrl: string, topics: string[], options: { expectAtLeast?: number; idleMs?: number; timeoutMs?: number } = {}): Promise<DecodedEvent[]> {
+/**
+ * Reads every message of the topics, from the beginning up to the partitions' end offsets, and
+ * decodes the Confluent-framed Avro exactly (bigint longs). The end offsets are taken when the call
+ * starts, or, with `expectAtLeast`, once the topics hold at least that many messages (waited for
+ * with until(), so a topic that never gets there fails naming what it holds). Never stops on a
+ * quiet spell: it returns exactly the messages below the end offsets, or fails.
+ */
+export async function readAllEvents(brokers: string[], registryUrl: string, topics: string[], options: { expectAtLeast?: number; timeoutMs?: number } = {}): Promise<DecodedEvent[]> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'test-reader' });
-  const consumer = kafka.consumer({ groupId: `reader-${Math.random().toString(36).slice(2)}` });
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Map<string, bigint>;
+  try {
+    const endOffsets = async () => {
+      const result = new Map<string, bigint>();
+      let total = 0n;
+      for (const topic of topics) {
+        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+          result.set(`${topic}:${partition}`, BigInt(high));
+          total += BigInt(high) - BigInt(low);
+        }
+      }
+      return { result, total };
+    };
+    const expected = BigInt(options.expectAtLeast ?? 0);
+    let held = 0n;
+    ends = (
+      await until(
+        async () => {
+          const current = await endOffsets();
+          held = current.total;
+          return current.total >= expected ? current : null;
+        },
+        { describe: `at least ${expected} messages in ${topics.join(', ')}`, timeoutMs },
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}; the topics hold ${held}`);
+      })
+    ).result;
+  } finally {
+    await admin.disconnect();
+  }
+
+  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 500 });
   const types = new Map<number, Type>();
   const typeFor = async (id: number) => {
     let type = types.get(id);
     if (!type) {
       const response = await fetch(`${registryUrl}/schemas/ids/${id}`);
+      if (!response.ok) throw new Error(`schema id ${id} is not in the registry at ${registryUrl} (HTTP ${response.status})`);
       const body = (await response.json()) as { schema: string };
       type = createAvroType(JSON.parse(body.schema));
       types.set(id, type);
@@ -35,27 +79,61 @@ export async function readAllEvents(brokers: string[], registryUrl: string, topi
     return { id: schemaId, value: (await typeFor(schemaId)).fromBuffer(payload) as Record<string, any> };
   };
   const events: DecodedEvent[] = [];
-  let lastMessageAt = Date.now();
+  // Next offset to read per partition; a partition is done once it reaches its end offset.
+  const positions = new Map<string, bigint>();
+  const remaining = () => [...ends].filter(([partition, end]) => (positions.get(partition) ?? 0n) < end);
+  let failure: unknown;
   await consumer.connect();
-  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      lastMessageAt = Date.now();
-      const key = await decode(message.key);
-      const value = await decode(message.value);
-      events.push({ topic, partition, offset: message.offset, key: key.value, value: value.value, keySchemaId: key.id, valueSchemaId: value.id });
-    },
-  });
-  const started = Date.now();
-  const idleMs = options.idleMs ?? 1500;
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  while (Date.now() - started < timeoutMs) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const enough = events.length >= (options.expectAtLeast ?? 0);
-    if (enough && Date.now() - lastMessageAt > idleMs) break;
+  try {
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const id = `${topic}:${partition}`;
+        const offset = BigInt(message.offset);
+        if (offset >= (ends.get(id) ?? 0n)) return; // written after the end offsets were taken
+        positions.set(id, offset + 1n);
+        try {
+          const key = await decode(message.key);
+          const value = await decode(message.value);
+          events.push({ topic, partition, offset: message.offset, key: key.value, value: value.value, keySchemaId: key.id, valueSchemaId: value.id });
+        } catch (error) {
+          failure ??= error;
+        }
+      },
+    });
+    const describeEnds = () => [...ends].map(([id, end]) => `${id} ${positions.get(id) ?? 0n}/${end}`).join(', ');
+    await until(() => failure !== undefined || remaining().length === 0, {
+      describe: `reading ${topics.join(', ')} up to its end offsets (read/end when the reader started: ${describeEnds()})`,
+      timeoutMs,
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; read/end now: ${describeEnds()}`);
+    });
+  } finally {
+    await consumer.disconnect();
   }
-  await consumer.disconnect();
+  if (failure !== undefined) throw failure;
   return events;
+}
+
+/**
+ * Waits until capture (in this process or a child) finished the snapshots of `tables` and confirmed
+ * its slot (tandem_<connector>) up to the WAL's end at the call: Kafka then holds every row and
+ * every change up to there, since capture confirms only what Kafka acknowledged. Counting messages
+ * instead would stop early when replays after a crash add duplicates.
+ */
+export async function waitUntilCaptured(db: TestDatabase, connector: string, tables: string[], timeoutMs = 120_000): Promise<void> {
+  await until(
+    async () => {
+      const [row] = await db.sql<{ done: string[] | null }>(`SELECT ARRAY(SELECT jsonb_array_elements_text(state->'snapshot'->'done')) AS done FROM _tandem.capture_state WHERE connector = $1`, [connector]);
+      return row?.done && tables.every((table) => row.done!.includes(table));
+    },
+    { describe: `the snapshots of ${tables.join(', ')} recorded as done for connector ${connector}`, timeoutMs, intervalMs: 100 },
+  );
+  const [{ lsn }] = (await db.sql<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')) as [{ lsn: string }];
+  await until(
+    async () => (await db.sql<{ caught_up: boolean }>(`SELECT confirmed_flush_lsn >= $1::pg_lsn AS caught_up FROM pg_replication_slots WHERE slot_name = $2`, [lsn, `tandem_${connector}`]))[0]?.caught_up,
+    { describe: `slot tandem_${connector} confirmed up to ${lsn}`, timeoutMs, intervalMs: 100 },
+  );
 }
 
 /**

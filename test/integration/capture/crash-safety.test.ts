@@ -1,42 +1,51 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrokerTestHooks } from '../../../src/embedded/broker/options.js';
-import { startKafkaStack, type EmbeddedKafkaStack } from '../../../src/embedded/stack.js';
-import { finalStateByKey, readAllEvents } from '../../support/capture.js';
-import { writeTestConnectorFile } from '../../support/connector.js';
+import { finalStateByKey, readAllEvents, waitUntilCaptured } from '../../support/capture.js';
+import { uniqueName, writeTestConnectorFile } from '../../support/connector.js';
+import { startKafkaFaultProxy, type KafkaFaultProxy } from '../../support/kafka-proxy.js';
+import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
 import { spawnTandem } from '../../support/process.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
+import { seededRandom } from '../../support/random.js';
+import { until } from '../../support/until.js';
 
 const KEYS = 500;
 const KEYS_PER_TRANSACTION = 10;
 const CRASHES = 5;
 
-function writeConnectorFile(db: TestDatabase, stack: EmbeddedKafkaStack, name = 'crash', tables = ['legacy.counters'], chunkSize = 10): string {
-  return writeTestConnectorFile({ name, sourceUrl: db.url, tables, brokers: stack.brokers, registryUrl: stack.registryUrl, capture: { snapshotChunkSize: chunkSize } });
+/** Capture reaches Kafka through the fault proxy, so a test can make the broker slow on either broker. */
+function writeConnectorFile(db: TestDatabase, stack: TestKafkaStack, proxy: KafkaFaultProxy, name: string, tables = ['legacy.counters'], chunkSize = 10): string {
+  return writeTestConnectorFile({ name, sourceUrl: db.url, tables, brokers: proxy.brokers, registryUrl: stack.registryUrl, capture: { snapshotChunkSize: chunkSize } });
 }
 
 describe('capture: crash safety', () => {
   let db: TestDatabase;
-  let stack: EmbeddedKafkaStack;
-  const brokerHooks: BrokerTestHooks = {};
+  let stack: TestKafkaStack;
+  let proxy: KafkaFaultProxy;
 
   beforeAll(async () => {
     db = await createTestDatabase('capture_crash');
-    stack = await startKafkaStack({ brokerTestHooks: brokerHooks });
+    stack = await startTestKafkaStack();
+    proxy = await startKafkaFaultProxy(stack.brokers);
     await db.sql(`CREATE SCHEMA legacy;
       CREATE TABLE legacy.counters (id int PRIMARY KEY, version int NOT NULL);
       INSERT INTO legacy.counters SELECT g, 0 FROM generate_series(1, ${KEYS}) g;`);
   });
 
   afterAll(async () => {
+    await proxy?.stop();
     await stack?.stop();
   });
 
   it('loses nothing and keeps commit order per key when capture is killed with SIGKILL mid-stream, five times', async () => {
     // A slow broker: produce responses come 200 ms late, so every kill lands while Kafka has not yet
     // acknowledged events whose transactions capture has read (and must not confirm to the slot).
-    brokerHooks.delayResponseMs = (apiKey) => (apiKey === 0 ? 200 : 0);
-    const config = writeConnectorFile(db, stack);
+    proxy.faults.delayResponseMs = (apiKey) => (apiKey === 0 ? 200 : 0);
+    // Where the workload writes and when each kill comes are random: the seed is printed, and
+    // TANDEM_TEST_SEED=<seed> replays the same choices.
+    const random = seededRandom('capture crash safety');
+    const name = uniqueName('crash');
+    const config = writeConnectorFile(db, stack, proxy, name);
     const writer = new pg.Client({ connectionString: db.url });
     await writer.connect();
     let writing = true;
@@ -45,7 +54,7 @@ describe('capture: crash safety', () => {
     // 1, 2, 3, ... with no gap.
     const workload = (async () => {
       while (writing) {
-        const first = 1 + Math.floor(Math.random() * (KEYS - KEYS_PER_TRANSACTION));
+        const first = 1 + Math.floor(random() * (KEYS - KEYS_PER_TRANSACTION));
         await writer.query('UPDATE legacy.counters SET version = version + 1 WHERE id BETWEEN $1 AND $2', [first, first + KEYS_PER_TRANSACTION - 1]);
         transactions++;
         await new Promise((resolve) => setTimeout(resolve, 3));
@@ -55,7 +64,10 @@ describe('capture: crash safety', () => {
     for (let crash = 0; crash < CRASHES; crash++) {
       const capture = spawnTandem(['capture', '--config', config, '--metrics-port', '0']);
       await capture.waitForOutput(crash === 0 ? /snapshot of legacy\.counters started|streaming changes/ : /streaming changes|resuming/);
-      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 1200));
+      // The kill comes after a random number of further transactions (20 to 150): mid-stream,
+      // whatever the machine's speed.
+      const killAfter = transactions + 20 + Math.floor(random() * 131);
+      await until(() => transactions >= killAfter, { describe: `transaction ${killAfter} before kill ${crash + 1}`, timeoutMs: 60_000 });
       capture.child.kill('SIGKILL');
       await capture.exited;
     }
@@ -66,13 +78,13 @@ describe('capture: crash safety', () => {
     const final = spawnTandem(['capture', '--config', config, '--metrics-port', '0']);
     await final.waitForOutput(/streaming changes/);
     const finalVersions = new Map((await db.sql<{ id: number; version: number }>('SELECT id, version FROM legacy.counters')).map((row) => [row.id, row.version]));
-    const totalUpdates = [...finalVersions.values()].reduce((sum, version) => sum + version, 0);
-    const events = await readAllEvents(stack.brokers, stack.registryUrl, ['crash.legacy.counters'], { expectAtLeast: KEYS + totalUpdates, idleMs: 3000 });
+    await waitUntilCaptured(db, name, ['legacy.counters']);
+    const events = await readAllEvents(stack.brokers, stack.registryUrl, [`${name}.legacy.counters`], { expectAtLeast: KEYS });
     final.child.kill('SIGTERM');
     expect(await final.exited).toBe(0);
-    delete brokerHooks.delayResponseMs;
+    delete proxy.faults.delayResponseMs;
 
-    expect(transactions).toBeGreaterThan(100);
+    expect(transactions).toBeGreaterThanOrEqual(CRASHES * 20);
     // Replays after a crash are allowed; they carry the same (commit LSN, position) and are dropped here.
     const seen = new Set<string>();
     const versionsByKey = new Map<number, number[]>();
@@ -98,14 +110,19 @@ describe('capture: crash safety', () => {
   it('resumes a snapshot interrupted by SIGKILL from its last acknowledged chunk, while streaming, and ends at the table state', async () => {
     await db.sql(`CREATE TABLE legacy.ledger (id int PRIMARY KEY, amount bigint NOT NULL);
       INSERT INTO legacy.ledger SELECT g, g FROM generate_series(1, 60000) g;`);
-    const config = writeConnectorFile(db, stack, 'resume', ['legacy.ledger'], 500);
+    const name = uniqueName('resume');
+    const config = writeConnectorFile(db, stack, proxy, name, ['legacy.ledger'], 500);
+    // Kafka acknowledges slowly during the first run (120 chunks of 500 rows take over 12 s), so the
+    // kill lands mid-snapshot, right after the first acknowledged chunk.
+    proxy.faults.delayResponseMs = (apiKey) => (apiKey === 0 ? 100 : 0);
     const first = spawnTandem(['capture', '--config', config, '--metrics-port', '0']);
     await first.waitForOutput(/snapshot of legacy\.ledger started/);
     // Let some chunks be acknowledged, then kill mid-snapshot while rows keep changing.
-    const progress = async () => (await db.sql<{ key: string[] | null }>(`SELECT state->'snapshot'->'lastKey'->'legacy.ledger' AS key FROM _tandem.capture_state WHERE connector = 'resume'`))[0]?.key;
-    while (!(await progress())) await new Promise((resolve) => setTimeout(resolve, 20));
+    const progress = async () => (await db.sql<{ key: string[] | null }>(`SELECT state->'snapshot'->'lastKey'->'legacy.ledger' AS key FROM _tandem.capture_state WHERE connector = '${name}'`))[0]?.key;
+    await until(progress, { describe: 'the first acknowledged snapshot chunk of legacy.ledger', timeoutMs: 60_000, intervalMs: 20 });
     first.child.kill('SIGKILL');
     await first.exited;
+    delete proxy.faults.delayResponseMs;
     const resumedAfter = Number((await progress())![0]);
     expect(resumedAfter).toBeLessThan(60000);
     await db.sql('UPDATE legacy.ledger SET amount = -amount WHERE id % 1000 = 0');
@@ -117,7 +134,8 @@ describe('capture: crash safety', () => {
     await second.waitForOutput(/incremental snapshot of legacy\.ledger complete/);
     await db.sql('UPDATE legacy.ledger SET amount = amount + 1 WHERE id % 5000 = 1');
     const rows = await db.sql<{ id: number; amount: string }>('SELECT id, amount::text FROM legacy.ledger');
-    const events = await readAllEvents(stack.brokers, stack.registryUrl, ['resume.legacy.ledger'], { expectAtLeast: rows.length, idleMs: 3000 });
+    await waitUntilCaptured(db, name, ['legacy.ledger']);
+    const events = await readAllEvents(stack.brokers, stack.registryUrl, [`${name}.legacy.ledger`], { expectAtLeast: rows.length });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect(second.output()).not.toMatch(/incremental snapshot of legacy\.ledger resumed.*"resumeAfter":null/);
