@@ -7,8 +7,10 @@ import { registerDevCommand } from './dev.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerReconcileCommand } from './reconcile.js';
 import { registerRegistryCommand } from './registry.js';
+import { registerRolloutCommand } from './rollout.js';
 import { registerSchemasCommand } from './schemas.js';
 import { registerTranslateCommand } from './translate.js';
+import { registerDlqCommand } from './dlq.js';
 
 export function buildProgram(): Command {
   const program = new Command('tandem')
@@ -24,9 +26,11 @@ export function buildProgram(): Command {
   registerCaptureCommand(program);
   registerReconcileCommand(program);
   registerTranslateCommand(program);
+  registerDlqCommand(program);
   registerSchemasCommand(program);
   registerRegistryCommand(program);
   registerBrokerCommand(program);
+  registerRolloutCommand(program);
 
   for (const command of [program, ...program.commands]) {
     // One line of error, then the usage line (not the whole help).

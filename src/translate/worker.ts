@@ -6,23 +6,15 @@
  * the batch in flight.
  */
 import type { Consumer } from 'kafkajs';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Connector } from '../config/index.js';
 import { TandemError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { createConsumer } from '../kafka/consumer.js';
-import { buildMappingPlan } from '../mapping/plan.js';
 import type { Logger } from '../observability/logger.js';
-import { migrate } from '../pg/bookkeeping/migrate.js';
-import { TARGET_BOOKKEEPING } from '../pg/bookkeeping/target.js';
-import { connectClient } from '../pg/connect.js';
-import { Translator } from './apply.js';
-import { createDeadLetterSink } from './dead-letters.js';
 import { backoffMs, classifyFailure } from './failures.js';
 import type { TranslateMetrics } from './metrics.js';
-import { SchemaCache } from './schema-cache.js';
-import { readTargetShapes } from './shapes.js';
-import { checkMappings, mappingProblemsError } from './validate.js';
+import { prepareTranslator, translateGroupId, type PreparedTranslator } from './setup.js';
 
 export interface TranslateOptions {
   logger: Logger;
@@ -36,66 +28,22 @@ export interface TranslateWorker {
   stop(): Promise<void>;
 }
 
-export function translateGroupId(connector: Connector): string {
-  return connector.translate.groupId ?? `tandem-translate-${connector.name}`;
-}
+export { translateGroupId };
 
 export async function startTranslate(connector: Connector, options: TranslateOptions): Promise<TranslateWorker> {
   const { logger, metrics } = options;
-  const plan = buildMappingPlan(connector);
   const groupId = translateGroupId(connector);
-  const pool = new pg.Pool({ connectionString: connector.target.url, max: connector.translate.concurrency + 2 });
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle target connection failed'));
-  let sourceClient: pg.Client | null = null;
   const kafka = createKafka(connector.kafka, logger);
-  const deadLetters = createDeadLetterSink(kafka);
+  let prepared: PreparedTranslator | null = null;
   let consumer: Consumer | null = null;
   const cleanup = async () => {
     await consumer?.disconnect().catch(() => undefined);
-    await deadLetters.close();
-    await sourceClient?.end().catch(() => undefined);
-    await pool.end().catch(() => undefined);
+    await prepared?.close();
   };
 
   try {
-    const setup = await connectClient(connector.target.url, 'target');
-    let targets;
-    try {
-      await migrate(setup, TARGET_BOOKKEEPING);
-      const problems = await checkMappings(connector, plan);
-      if (problems.length > 0) throw mappingProblemsError(connector.name, problems);
-      targets = await readTargetShapes(setup, plan.mappings.map((mapping) => mapping.target));
-    } finally {
-      await setup.end().catch(() => undefined);
-    }
-
-    const translator = new Translator({
-      connector,
-      plan,
-      groupId,
-      schemas: new SchemaCache(connector.registry),
-      targets,
-      sourceClient: async () => {
-        if (sourceClient) return sourceClient;
-        try {
-          sourceClient = await connectClient(connector.source.url, 'source');
-          sourceClient.on('error', () => (sourceClient = null));
-          return sourceClient;
-        } catch (error) {
-          logger.warn({ err: error }, 'source database unreachable: staging types come from the Avro schemas');
-          return null;
-        }
-      },
-      deadLetters,
-      metrics,
-      logger,
-    });
-    const client = await pool.connect();
-    try {
-      await translator.registerTopics(client);
-    } finally {
-      client.release();
-    }
+    prepared = await prepareTranslator(connector, kafka, { logger, metrics });
+    const { translator, pool } = prepared;
 
     const admin = kafka.admin();
     await admin.connect();
