@@ -173,7 +173,7 @@ export function renderHtml(report: ReportJson): string {
   const sections = report.tables
     .filter((table) => table.drift > 0 || table.notComparable.length > 0)
     .map((table) => {
-      const rows = table.different.flatMap((row) => Object.entries(row.columns).map(([column, values], index) => `<tr>${index === 0 ? `<td rowspan="${Object.keys(row.columns).length}"><code>${html(showKey(row.key))}</code></td>` : ''}<td>${html(column)}</td><td>${htmlValue(values.expected)}</td><td>${htmlValue(values.actual)}</td></tr>`));
+      const rows = table.different.flatMap((row) => Object.entries(row.columns).map(([column, values], index) => `<tr>${index === 0 ? `<td rowspan="${Object.keys(row.columns).length}"><code>${html(showKey(row.key))}</code></td>` : ''}<td>${html(column)}</td><td class="exp">${htmlValue(values.expected)}</td><td class="act">${htmlValue(values.actual)}</td></tr>`));
       return `<section><h2>${html(table.table)}</h2><p class="muted">from ${html(table.sources.join(' + '))} · ${number(table.rowsCompared)} rows compared · ${table.chunks} chunks · ${duration(table.durationMs)}</p>
 ${keys('Missing in new', table.missing, table.truncated.missing, table.counts.missing)}
 ${keys('Extra in new', table.extra, table.truncated.extra, table.counts.extra)}
@@ -198,7 +198,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}tr.drift td:fir
 section{margin-top:36px}h2{font-size:19px;margin:0}h3{font-size:15px;margin:18px 0 8px}.count{background:#fee4e2;color:var(--bad);border-radius:999px;padding:1px 8px;font-size:12px;margin-left:4px}
 ul.keys{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:6px}ul.keys li{background:#fff;border:1px solid var(--line);border-radius:6px;padding:2px 8px}
 code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}.null{color:var(--muted);font-style:italic;font-size:13px}
-table.diff td:nth-child(3) code{color:var(--ok)}table.diff td:nth-child(4) code{color:var(--bad)}.more,.note{color:var(--muted);font-size:13px}
+td.exp code{color:var(--ok)}td.act code{color:var(--bad)}.more,.note{color:var(--muted);font-size:13px}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
 </style></head><body><main>
 <header><h1>Reconcile · ${html(report.connector)}</h1><span class="badge">${clean ? 'CLEAN' : 'DRIFT'}</span></header>

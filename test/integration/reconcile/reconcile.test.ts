@@ -105,3 +105,49 @@ describe('reconcile compares values exactly', () => {
     });
   });
 });
+
+describe('reconcile beside a concurrent writer', () => {
+  it('holds only ACCESS SHARE locks on the tables and never blocks the writer, which keeps committing during the run', async () => {
+    const db = await createTestDatabase('reconcile_locks');
+    await createShop(db, 20_000);
+    const pg = (await import('pg')).default;
+    const writer = new pg.Client({ connectionString: db.url, application_name: 'test writer' });
+    const monitor = new pg.Client({ connectionString: db.url });
+    await Promise.all([writer.connect(), monitor.connect()]);
+    const writerPid = (await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    let running = true;
+    let commitsDuringRun = 0;
+    let sawReconcile = false;
+    const violations: string[] = [];
+    const writes = (async () => {
+      for (let round = 0; running; round += 1) {
+        await writer.query(`BEGIN; UPDATE legacy.customers SET email = email WHERE id = ${7 * (1 + (round % 1000))}; UPDATE app.customer SET points = points WHERE id = ${7 * (1 + (round % 1000))}; INSERT INTO legacy.loyalty VALUES (${-1 - round}, 1) ; DELETE FROM legacy.loyalty WHERE customer_id = ${-1 - round}; COMMIT`);
+        if (sawReconcile) commitsDuringRun += 1;
+      }
+    })();
+    const watch = (async () => {
+      while (running) {
+        const { rows } = await monitor.query<{ pid: number; mode: string; relation: string | null; locktype: string }>(
+          `SELECT l.pid, l.mode, l.relation::regclass::text AS relation, l.locktype FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE a.application_name = 'tandem reconcile' AND l.locktype NOT IN ('virtualxid')`,
+        );
+        if (rows.length > 0) sawReconcile = true;
+        for (const row of rows) if (row.mode !== 'AccessShareLock') violations.push(`${row.locktype} ${row.relation} ${row.mode}`);
+        const blocked = await monitor.query<{ blockers: number[] }>('SELECT pg_blocking_pids($1) AS blockers', [writerPid]);
+        const reconcilePids = new Set(rows.map((row) => row.pid));
+        for (const pid of blocked.rows[0]!.blockers) if (reconcilePids.has(pid)) violations.push(`writer blocked by reconcile backend ${pid}`);
+      }
+    })();
+    try {
+      const result = await runReconcile(shopConnector(db, { chunkRows: 300, parallelism: 2 }), { logger: silentLogger });
+      expect(result.tables.every((item) => item.rowsCompared > 0)).toBe(true);
+    } finally {
+      running = false;
+      await Promise.all([writes, watch]);
+      await Promise.all([writer.end(), monitor.end()]);
+    }
+    expect(sawReconcile).toBe(true);
+    expect(violations).toEqual([]);
+    expect(commitsDuringRun).toBeGreaterThan(0);
+  });
+});
