@@ -8,6 +8,7 @@ import { registerDoctorCommand } from './doctor.js';
 import { registerReconcileCommand } from './reconcile.js';
 import { registerRegistryCommand } from './registry.js';
 import { registerRolloutCommand } from './rollout.js';
+import { registerRolloutCommand } from './rollout.js';
 import { registerSchemasCommand } from './schemas.js';
 import { registerTranslateCommand } from './translate.js';
 import { registerDlqCommand } from './dlq.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerSchemasCommand(program);
   registerRegistryCommand(program);
   registerBrokerCommand(program);
+  registerRolloutCommand(program);
   registerRolloutCommand(program);
 
   for (const command of [program, ...program.commands]) {

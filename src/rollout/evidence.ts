@@ -120,3 +120,37 @@ export class PostgresEvidence implements EvidenceSource {
     return { at: now.toISOString(), reconcileRuns, lag, traffic };
   }
 }
+
+/** Reconcile's newest finished run in full (its per-table report), for the console. */
+export async function readLastReconcileReport(client: pg.ClientBase, connector: string): Promise<Record<string, unknown> | null> {
+  return ignoringMissingTable(async () => {
+    const { rows } = await client.query(`SELECT * FROM tandem.reconcile_run WHERE connector = $1 AND finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT 1`, [connector]);
+    return rows[0] ?? null;
+  }, null);
+}
+
+export interface TrendPoint {
+  at: string;
+  value: number;
+}
+
+/** Lag samples recorded by watch, and drift rows per reconcile run, oldest first. */
+export async function readTrends(client: pg.ClientBase, migration: string, limit = 60): Promise<{ lag: TrendPoint[]; drift: TrendPoint[]; errorRate: TrendPoint[] }> {
+  const { rows: samples } = await client.query<{ at: Date; lag_seconds: number | null; error_rate: number | null }>(
+    'SELECT at, lag_seconds, error_rate FROM tandem.rollout_sample WHERE migration = $1 ORDER BY at DESC LIMIT $2',
+    [migration, limit],
+  );
+  const runs = await ignoringMissingTable(async () => {
+    const { rows } = await client.query<{ finished_at: Date; drift_rows: string | null }>(
+      'SELECT finished_at, drift_rows FROM tandem.reconcile_run WHERE connector = $1 AND finished_at IS NOT NULL ORDER BY finished_at DESC, id DESC LIMIT $2',
+      [migration, limit],
+    );
+    return rows;
+  }, []);
+  const ordered = samples.reverse();
+  return {
+    lag: ordered.filter((row) => row.lag_seconds !== null).map((row) => ({ at: row.at.toISOString(), value: Number(row.lag_seconds) })),
+    errorRate: ordered.filter((row) => row.error_rate !== null).map((row) => ({ at: row.at.toISOString(), value: Number(row.error_rate) })),
+    drift: runs.reverse().map((row) => ({ at: row.finished_at.toISOString(), value: Number(row.drift_rows ?? 0) })),
+  };
+}

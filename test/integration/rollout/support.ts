@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { parseConnector } from '../../../src/config/load.js';
@@ -99,4 +100,24 @@ export const SHORT_PLAN = {
 export async function controllerFor(client: pg.ClientBase, connector: Connector, lag: LagProbe = new SettableLag()): Promise<RolloutController> {
   const plan = buildPlan(connector);
   return new RolloutController({ plan, client, evidence: new PostgresEvidence(client, plan.migration, lag, plan.watch.errorWindowMs), logger: testLogger('rollout') });
+}
+
+/**
+ * The connector as a file for `tandem` child processes. API keys are declared with env() as in a
+ * real connector; the test passes their values in the child's environment.
+ */
+export function writeRolloutConnectorFile(url: string, rollout: Record<string, unknown>, name: string, apiKeys: Record<string, { variable: string; role?: 'read' | 'operate' }> = {}): string {
+  const directory = mkdtempSync(path.join(tmpdir(), 'tandem-rollout-'));
+  const file = path.join(directory, `${name}.ts`);
+  const keys = Object.entries(apiKeys)
+    .map(([key, { variable, role }]) => `${JSON.stringify(key)}: { key: env(${JSON.stringify(variable)}), role: ${JSON.stringify(role ?? 'read')} }`)
+    .join(', ');
+  const input = rolloutConnectorInput(url, rollout, name);
+  const serve = JSON.stringify((rollout.serve as Record<string, unknown> | undefined) ?? {}).slice(0, -1);
+  const rolloutText = `{ ...${JSON.stringify(rollout)}, serve: ${serve}${serve.length > 1 ? ', ' : ''}apiKeys: { ${keys} } } }`;
+  writeFileSync(
+    file,
+    `import { env } from ${JSON.stringify(path.join(repoRoot, 'src/config/env.js'))};\nconst input = ${JSON.stringify({ ...input, rollout: undefined })};\nexport default { ...input, rollout: ${rolloutText} };\n`,
+  );
+  return file;
 }
