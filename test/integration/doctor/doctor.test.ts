@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTandem } from '../../support/cli.js';
+import { startTestKafkaStack, testKafka, type TestKafkaStack } from '../../support/kafka-stack.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 
 describe('tandem doctor', () => {
@@ -49,6 +50,20 @@ describe('tandem doctor', () => {
     const checks = JSON.parse(result.stdout) as { check: string; status: string; detail: string }[];
     expect(checks.find((check) => check.check === 'table legacy.customers')).toMatchObject({ status: 'ok', detail: 'rows identified by REPLICA IDENTITY FULL' });
     expect(checks.find((check) => check.check === 'publication tandem_customers')).toMatchObject({ status: 'ok' });
+  });
+
+  it(`reports the Kafka brokers and the registry reachable on a running stack (${testKafka} broker)`, async () => {
+    const stack: TestKafkaStack = await startTestKafkaStack();
+    try {
+      const result = await runTandem(['doctor', '--config', 'connectors/customers.ts', '--format', 'json'], {
+        env: { ...environment(), TANDEM_KAFKA_BROKER: stack.brokers[0]!, TANDEM_REGISTRY_URL: stack.registryUrl },
+      });
+      const checks = JSON.parse(result.stdout) as { check: string; status: string; detail: string }[];
+      expect(checks.find((check) => check.check === 'kafka brokers reachable')).toMatchObject({ status: 'ok', detail: `1 broker(s) via ${stack.brokers[0]}` });
+      expect(checks.filter((check) => /registry/i.test(check.check)).map((check) => check.status)).toContain('ok');
+    } finally {
+      await stack.stop();
+    }
   });
 
   it('reports three config mistakes with their paths, exit 1 and no stack trace', async () => {
