@@ -1,6 +1,8 @@
 /**
  * Summarises V8 .cpuprofile files (from `node --cpu-prof`): self time by function and by file, top
- * N. Usage: tsx bench/cpu-profile-summary.ts [--top 25] FILE.cpuprofile...
+ * N. Usage: tsx bench/cpu-profile-summary.ts [--top 25] [--during OTHER.cpuprofile] FILE.cpuprofile...
+ * --during counts only the samples taken while OTHER was recording (e.g. the main thread's samples
+ * while capture's producer thread ran, which leaves out the workload's generation).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,15 +20,19 @@ interface Profile {
   endTime: number;
 }
 
-const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { top: { type: 'string', default: '25' }, during: { type: 'string' } }, allowPositionals: true });
 const top = Number(values.top);
+const window = values.during ? (JSON.parse(readFileSync(values.during, 'utf8')) as Profile) : undefined;
 
 for (const file of positionals) {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
   // a sample's time is the delta to the next sample
+  let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
+    if (window && (at < window.startTime || at > window.endTime)) continue;
     const delta = profile.timeDeltas[i + 1] ?? 0;
     selfUs.set(profile.samples[i]!, (selfUs.get(profile.samples[i]!) ?? 0) + delta);
   }
