@@ -23,6 +23,15 @@ describe('docker-compose.yml', () => {
     expect(compose.services['schema-registry']?.image).toMatch(/schema-registry/);
   });
 
+  it('pins the Apache Kafka version the tests run against (scripts/apache-kafka.sh and its pom)', () => {
+    const script = readFileSync(path.join(repoRoot, 'scripts/apache-kafka.sh'), 'utf8');
+    const pinned = /^readonly KAFKA_VERSION=(\d+\.\d+\.\d+)$/m.exec(script)?.[1];
+    expect(pinned, 'scripts/apache-kafka.sh pins KAFKA_VERSION=<x.y.z>').toBeDefined();
+    expect(compose.services.kafka?.image).toBe(`apache/kafka:${pinned}`);
+    const pom = readFileSync(path.join(repoRoot, 'scripts/apache-kafka/pom.xml'), 'utf8');
+    expect(/<kafka\.version>([^<]+)<\/kafka\.version>/.exec(pom)?.[1]).toBe(pinned);
+  });
+
   it('runs a real tandem CLI command with known options in every tandem service', () => {
     expect(tandemServices.length).toBeGreaterThan(0);
     const program = buildProgram();
