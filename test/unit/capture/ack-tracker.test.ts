@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AckTracker, type TrackedTransaction } from '../../../src/capture/ack-tracker.js';
-
-/** mulberry32: a small seeded generator, so a failing interleaving can be replayed from its seed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../support/random.js';
 
 describe('AckTracker: how far the slot may be confirmed', () => {
   it('starts at the slot position and confirms a transaction once it is committed and every event acknowledged', () => {
@@ -64,9 +53,7 @@ describe('AckTracker: how far the slot may be confirmed', () => {
   });
 
   it('always equals the commit of the longest fully acknowledged prefix, over random interleavings', () => {
-    const seed = Number(process.env.TEST_SEED ?? Date.now() % 2 ** 31);
-    console.log(`AckTracker interleavings: seed ${seed} (TEST_SEED=${seed} replays it)`);
-    const random = seededRandom(seed);
+    const random = seededRandom('AckTracker interleavings');
     for (let round = 0; round < 200; round++) {
       const tracker = new AckTracker(0n);
       const transactions: { handle: TrackedTransaction; events: number; acknowledged: number; committed: boolean; lsn: bigint }[] = [];
@@ -96,7 +83,7 @@ describe('AckTracker: how far the slot may be confirmed', () => {
           if (!transaction.committed || transaction.acknowledged < transaction.events) break;
           expected = transaction.lsn;
         }
-        expect(tracker.durableLsn, `seed ${seed}, round ${round}`).toBe(expected);
+        expect(tracker.durableLsn, `round ${round} (the seed is printed above)`).toBe(expected);
       }
       expect(tracker.inFlight).toBe(0);
     }
