@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTableDefinition } from '../../../src/schema/catalog-reader.js';
+import { publishesGeneratedColumns, readTableDefinition } from '../../../src/schema/catalog-reader.js';
 import { createTestDatabase } from '../../support/postgres.js';
 
 describe('reading a table definition from pg_catalog', () => {
@@ -28,7 +28,9 @@ describe('reading a table definition from pg_catalog', () => {
       CREATE TABLE events (id uuid NOT NULL, at timestamptz);
       CREATE UNIQUE INDEX events_id ON events (id);
       ALTER TABLE events REPLICA IDENTITY USING INDEX events_id;
-      CREATE TABLE log (line text);`);
+      CREATE TABLE log (line text);
+      CREATE TABLE totals (id int PRIMARY KEY, qty int, total int GENERATED ALWAYS AS (qty * 2) STORED, note text);
+      CREATE PUBLICATION totals_pub FOR TABLE totals;`);
     client.current = new pg.Client({ connectionString: db.url });
     await client.current.connect();
   });
@@ -63,6 +65,15 @@ describe('reading a table definition from pg_catalog', () => {
   it('takes the key from the replica identity index when there is no primary key', async () => {
     expect((await read('public', 'events')).keyColumns).toEqual(['id']);
     expect((await read('public', 'log')).keyColumns).toEqual([]);
+  });
+
+  it('leaves generated columns out unless the publication sends them (PostgreSQL 18 publish_generated_columns)', async () => {
+    expect((await read('public', 'totals')).columns.map((column) => column.name)).toEqual(['id', 'qty', 'note']);
+    const withGenerated = await readTableDefinition(client.current!, 'public', 'totals', { generatedColumns: true });
+    expect(withGenerated.columns.map((column) => column.name)).toEqual(['id', 'qty', 'total', 'note']);
+    const version = Number((await client.current!.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v);
+    // Before 18 pgoutput never sends them; from 18 on only with the option, which is off by default.
+    expect(await publishesGeneratedColumns(client.current!, 'totals_pub'), `server_version_num ${version}`).toBe(false);
   });
 
   it('says which table is missing and how to fix it', async () => {
