@@ -2,7 +2,8 @@
  * The change-event envelope, declared once: each field's Avro type and doc, and (as a phantom) the
  * TypeScript type of its value. derive.ts builds the Avro records from these declarations, capture
  * types its events and the values it encodes with the types derived from them, so the two cannot
- * drift apart.
+ * drift apart. The TypeScript types are what capture encodes; a decoder reads every Avro long back
+ * as a bigint (avro-type.ts).
  */
 import type { AvroFieldJson, AvroRecordJson, AvroSchemaJson } from './avro-schema.js';
 
