@@ -43,6 +43,8 @@ export function spawnTandem(args: string[], env: Record<string, string> = {}): T
       resolve(code);
     }),
   );
+  // 'close' comes after 'exit' once the process's output has been read to its end.
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   return {
     child,
     output: () => output,
@@ -62,13 +64,14 @@ export function spawnTandem(args: string[], env: Record<string, string> = {}): T
           reject(new Error(`timed out waiting for ${pattern} in:\n${output.slice(-3000)}`));
         }, timeoutMs);
         listeners.add(check);
-        exited.then(() => setTimeout(() => {
+        void closed.then(() => {
+          check();
           if (listeners.has(check)) {
             listeners.delete(check);
             clearTimeout(timer);
             reject(new Error(`process exited before ${pattern}:\n${output.slice(-3000)}`));
           }
-        }, 50));
+        });
         check();
       });
     },

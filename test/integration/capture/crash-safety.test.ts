@@ -57,7 +57,7 @@ describe('capture: crash safety', () => {
         const first = 1 + Math.floor(random() * (KEYS - KEYS_PER_TRANSACTION));
         await writer.query('UPDATE legacy.counters SET version = version + 1 WHERE id BETWEEN $1 AND $2', [first, first + KEYS_PER_TRANSACTION - 1]);
         transactions++;
-        await new Promise((resolve) => setTimeout(resolve, 3));
+        await new Promise((resolve) => setTimeout(resolve, 3)); // pacing, so the writer leaves CPU to capture
       }
     })();
 

@@ -9,6 +9,7 @@ import { testConnector, uniqueName } from '../../support/connector.js';
 import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
 import { testLogger } from '../../support/output.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
+import { seededRandom } from '../../support/random.js';
 import { until } from '../../support/until.js';
 
 const ROWS = 20_000;
@@ -49,9 +50,10 @@ describe('capture: initial snapshot with concurrent writes', () => {
     let writing = true;
     let writes = 0;
     // Writes run before, during and after the snapshot: updates, inserts of new keys, deletes.
+    const random = seededRandom('capture snapshot workload');
     const write = async () => {
-      const id = 1 + Math.floor(Math.random() * (ROWS + 500));
-      const roll = Math.random();
+      const id = 1 + Math.floor(random() * (ROWS + 500));
+      const roll = random();
       if (roll < 0.6) await writer.query('UPDATE legacy.accounts SET balance = balance + 1, note = $2 WHERE id = $1', [id, `update ${writes}`]);
       else if (roll < 0.85) await writer.query('INSERT INTO legacy.accounts VALUES ($1, 0, $2) ON CONFLICT (id) DO UPDATE SET note = EXCLUDED.note', [id, `upsert ${writes}`]);
       else await writer.query('DELETE FROM legacy.accounts WHERE id = $1', [id]);
