@@ -57,7 +57,7 @@ ol.phases li{border:1px solid #c9cfd9;border-radius:6px;padding:6px 10px;min-wid
 ol.phases li.done{opacity:.6}
 ol.phases li.current{background:#1f6feb;border-color:#1f6feb;color:#fff;font-weight:600}
 ol.phases small{display:block;font-weight:400}
-table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}
+table{border-collapse:collapse;width:100%} td:first-child{white-space:nowrap} td,th{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}
 .met{color:#1a7f37;font-weight:600} .unmet{color:#cf222e;font-weight:600} .muted{color:#8a93a3;fill:#8a93a3}
 .charts{display:flex;gap:16px;flex-wrap:wrap} figure.chart{margin:0} figcaption{font-size:12px;color:#5b6475}
 svg polyline{fill:none;stroke:#1f6feb;stroke-width:2} svg circle{fill:#1f6feb} svg line.bound{stroke:#cf222e;stroke-dasharray:4 3}
