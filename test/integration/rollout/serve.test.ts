@@ -43,7 +43,7 @@ describe('tandem rollout serve', () => {
 
   it('answers 401 without a valid key and changes nothing; a read key may not change the rollout', async () => {
     const before = await state();
-    for (const headers of [{}, { 'x-api-key': 'wrong' }, { authorization: 'Bearer wrong' }, { authorization: `Basic ${Buffer.from('ops:wrong').toString('base64')}` }]) {
+    for (const headers of [{}, { 'x-api-key': 'wrong' }, { authorization: 'Bearer wrong' }, { authorization: `Basic ${Buffer.from('ops:wrong').toString('base64')}` }] as Record<string, string>[]) {
       expect((await post('/api/promote', { force: true, reason: 'intruder' }, headers)).status).toBe(401);
       expect((await post('/api/rollback', { reason: 'intruder' }, headers)).status).toBe(401);
       expect((await post('/ofrep/v1/evaluate/flags/srv.read', { context: { targetingKey: 't' } }, headers)).status).toBe(401);
