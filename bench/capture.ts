@@ -17,7 +17,8 @@
  * Debezium JVM (/proc/<pid>/stat) — never the broker's nor PostgreSQL's. Debezium is also measured
  * from its connector's start, without the JVM's and Kafka Connect's startup. Brokers and the
  * registry run in their own processes. Prints figures, asserts nothing. `--only tandem-embedded,...`
- * runs a subset (recvlogical, tandem-embedded, tandem-apache, debezium).
+ * runs a subset (recvlogical, tandem-embedded, tandem-apache, debezium); `--runs R` runs each contender
+ * R times (a slot per run, runs interleaved) and shows the median run, for a machine under load.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -40,6 +41,8 @@ import { exitedChildrenCpuSeconds, processCpuSeconds, startPeer } from './peers/
 const { values: options } = parseArgs({
   options: {
     changes: { type: 'string', default: process.env.CHANGES ?? '1000000' },
+    /** Each contender this many times over the same WAL (one slot per run, runs interleaved); the table shows the median run. */
+    runs: { type: 'string', default: '1' },
     /** A subset, e.g. `--only tandem-embedded` for a profile (`node --cpu-prof`). */
     only: { type: 'string', default: 'recvlogical,tandem-embedded,tandem-apache,debezium' },
   },
@@ -49,6 +52,8 @@ const only = new Set(options.only.split(',').map((name) => name.trim()));
 for (const name of only) if (!(CONTENDERS as readonly string[]).includes(name)) throw new Error(`--only takes a comma-separated list of ${CONTENDERS.join(', ')}, not '${name}'`);
 const CHANGES = Number(options.changes);
 if (!Number.isInteger(CHANGES) || CHANGES < 2) throw new Error(`--changes must be an integer of at least 2, not ${options.changes}`);
+const RUNS = Number(options.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, not ${options.runs}`);
 const ROWS_PER_TRANSACTION = 1000;
 /** tandem's topics have 3 partitions (capture/codecs.ts): Debezium's topic gets as many. */
 const PARTITIONS = 3;
@@ -109,9 +114,10 @@ async function main() {
     await admin.query(`CREATE SCHEMA legacy;
       CREATE TABLE legacy.orders (id bigint PRIMARY KEY, customer_id int NOT NULL, total numeric(12,2) NOT NULL, status text NOT NULL, placed_at timestamptz NOT NULL DEFAULT now());
       CREATE PUBLICATION bench FOR TABLE legacy.orders;`);
-    // All slots start at the same point, before any change.
-    const slots = ['bench_recvlogical', 'bench_capture_embedded', 'bench_capture_apache', 'bench_debezium'];
-    await admin.query(`SELECT ${slots.map((slot) => `pg_create_logical_replication_slot('${slot}', 'pgoutput')`).join(', ')}`);
+    // All slots start at the same point, before any change: one per contender and run.
+    const slot = (base: string, run: number) => (run === 1 ? base : `${base}_${run}`);
+    const slots = Array.from({ length: RUNS }, (_, index) => ['bench_recvlogical', 'bench_capture_embedded', 'bench_capture_apache', 'bench_debezium'].map((base) => slot(base, index + 1))).flat();
+    await admin.query(`SELECT ${slots.map((name) => `pg_create_logical_replication_slot('${name}', 'pgoutput')`).join(', ')}`);
 
     process.stdout.write(`generating ${CHANGES.toLocaleString('en-US')} row changes (${ROWS_PER_TRANSACTION} per transaction)...\n`);
     const inserts = Math.ceil(CHANGES / 2);
@@ -123,74 +129,79 @@ async function main() {
     }
     const endLsn = (await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
 
-    // 1. the decoding limit: pg_recvlogical with the same plugin and publication, output discarded.
-    if (only.has('recvlogical')) {
-      const cpuBefore = exitedChildrenCpuSeconds();
-      const started = process.hrtime.bigint();
-      const recv = spawnSync(recvlogical, ['-d', postgres.url, '--slot', 'bench_recvlogical', '--start', '-o', 'proto_version=1', '-o', 'publication_names=bench', '--endpos', endLsn, '-f', '/dev/null', '--no-loop'], { encoding: 'utf8' });
-      if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
-      results.push({ name: 'pg_recvlogical (pgoutput → /dev/null)', seconds: seconds(started), cpuSeconds: exitedChildrenCpuSeconds() - cpuBefore });
-    }
-
-    // 2, 3. tandem capture: from its slot until the broker acknowledged every event.
     const registryClient = createRegistryClient({ url: registry.address });
     const embeddedBrokerCpu = () => processCpuSeconds(broker.pid);
     const apacheKafkaCpu = () => processCpuSeconds(apacheKafka.jvmPid());
-    for (const [slot, name, brokerAddress, brokerCpu] of [
-      ['bench_capture_embedded', 'tandem capture → embedded broker', broker.address, embeddedBrokerCpu],
-      ['bench_capture_apache', 'tandem capture → Apache Kafka', apacheKafka.address, apacheKafkaCpu],
-    ] as const) {
-      if (!only.has(slot === 'bench_capture_embedded' ? 'tandem-embedded' : 'tandem-apache')) continue;
-      const connector = parseConnector({
-        name: slot,
-        source: { url: postgres.url, schema: 'legacy', tables: ['legacy.orders'], publication: 'bench', slot },
-        kafka: { brokers: [brokerAddress], topicPrefix: 'bench' },
-        registry: { url: registry.address },
-        target: { url: postgres.url, schema: 'app' },
-        capture: { snapshot: 'never', heartbeatIntervalMs: 1000 },
-      });
-      const metrics = createCaptureMetrics();
-      const cpuBefore = process.cpuUsage();
-      const brokerBefore = brokerCpu();
-      const started = process.hrtime.bigint();
-      const worker = await startCapture(connector, { logger: createLogger({ level: 'warn', pretty: false }), metrics, registry: registryClient });
-      const target = parseLsn(endLsn);
-      while (worker.durableLsn() < target) await sleep(20);
-      const elapsed = seconds(started);
-      const cpu = process.cpuUsage(cpuBefore);
-      const brokerCpuSeconds = brokerCpu() - brokerBefore;
-      await worker.stop();
-      const events = (await metrics.events.get()).values.reduce((sum, value) => sum + value.value, 0);
-      const bytes = (await metrics.bytes.get()).values[0]?.value ?? 0;
-      results.push({ name, seconds: elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, brokerCpuSeconds, note: `${events.toLocaleString('en-US')} events acknowledged, ${(bytes / 1e6).toFixed(1)} MB of Avro` });
-    }
-
-    // 4. Debezium: from the JVM's start (and from its connector's start) until the topic holds every event.
-    if (withDebezium) {
-      const topic = 'dbz.legacy.orders';
-      await kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
-      const records = async () => (await kafkaAdmin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
-      const brokerBefore = apacheKafkaCpu();
-      const started = process.hrtime.bigint();
-      const debezium = await startDebeziumSource({ bootstrap: apacheKafka.address, pgUrl: postgres.url, slot: 'bench_debezium', publication: 'bench', tables: ['legacy.orders'], topicPrefix: 'dbz', schemas: false, workDir: path.join(dataDir, 'debezium') });
-      stops.push(() => debezium.stop());
-      const brokerAtConnectorStart = debezium.started.then(() => apacheKafkaCpu());
-      const deadline = Date.now() + 3_600_000;
-      while ((await records()) < CHANGES) {
-        if (debezium.process.child.exitCode !== null) throw new Error(`Debezium exited:\n${debezium.process.output.slice(-30).join('\n')}`);
-        if (Date.now() > deadline) throw new Error(`Debezium did not deliver ${CHANGES} records within an hour (log: ${path.join(dataDir, 'debezium/connect.log')})`);
-        await sleep(20);
+    for (let run = 1; run <= RUNS; run++) {
+      if (RUNS > 1) process.stdout.write(`run ${run} of ${RUNS}...\n`);
+      // 1. the decoding limit: pg_recvlogical with the same plugin and publication, output discarded.
+      if (only.has('recvlogical')) {
+        const cpuBefore = exitedChildrenCpuSeconds();
+        const started = process.hrtime.bigint();
+        const recv = spawnSync(recvlogical, ['-d', postgres.url, '--slot', slot('bench_recvlogical', run), '--start', '-o', 'proto_version=1', '-o', 'publication_names=bench', '--endpos', endLsn, '-f', '/dev/null', '--no-loop'], { encoding: 'utf8' });
+        if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
+        results.push({ name: 'pg_recvlogical (pgoutput → /dev/null)', seconds: seconds(started), cpuSeconds: exitedChildrenCpuSeconds() - cpuBefore });
       }
-      const done = process.hrtime.bigint();
-      const cpu = debezium.cpuSeconds();
-      const brokerAfter = apacheKafkaCpu();
-      const connectorStart = await debezium.started;
-      const total = Number(done - started) / 1e9;
-      const streaming = Number(done - connectorStart.at) / 1e9;
-      const startup = total - streaming;
-      results.push({ name: 'Debezium → Apache Kafka, from its connector start', seconds: streaming, cpuSeconds: cpu - connectorStart.cpuSeconds, brokerCpuSeconds: brokerAfter - (await brokerAtConnectorStart), note: `JVM and Kafka Connect startup before it: ${startup.toFixed(1)} s, ${connectorStart.cpuSeconds.toFixed(1)} CPU s` });
-      results.push({ name: 'Debezium → Apache Kafka, from JVM start', seconds: total, cpuSeconds: cpu, brokerCpuSeconds: brokerAfter - brokerBefore });
-      await debezium.stop();
+
+      // 2, 3. tandem capture: from its slot until the broker acknowledged every event.
+      for (const [contender, name, brokerAddress, brokerCpu] of [
+        ['tandem-embedded', 'tandem capture → embedded broker', broker.address, embeddedBrokerCpu],
+        ['tandem-apache', 'tandem capture → Apache Kafka', apacheKafka.address, apacheKafkaCpu],
+      ] as const) {
+        if (!only.has(contender)) continue;
+        const captureSlot = slot(contender === 'tandem-embedded' ? 'bench_capture_embedded' : 'bench_capture_apache', run);
+        const connector = parseConnector({
+          name: captureSlot,
+          source: { url: postgres.url, schema: 'legacy', tables: ['legacy.orders'], publication: 'bench', slot: captureSlot },
+          kafka: { brokers: [brokerAddress], topicPrefix: 'bench' },
+          registry: { url: registry.address },
+          target: { url: postgres.url, schema: 'app' },
+          capture: { snapshot: 'never', heartbeatIntervalMs: 1000 },
+        });
+        const metrics = createCaptureMetrics();
+        const cpuBefore = process.cpuUsage();
+        const brokerBefore = brokerCpu();
+        const started = process.hrtime.bigint();
+        const worker = await startCapture(connector, { logger: createLogger({ level: 'warn', pretty: false }), metrics, registry: registryClient });
+        const target = parseLsn(endLsn);
+        while (worker.durableLsn() < target) await sleep(20);
+        const elapsed = seconds(started);
+        const cpu = process.cpuUsage(cpuBefore);
+        const brokerCpuSeconds = brokerCpu() - brokerBefore;
+        await worker.stop();
+        const events = (await metrics.events.get()).values.reduce((sum, value) => sum + value.value, 0);
+        const bytes = (await metrics.bytes.get()).values[0]?.value ?? 0;
+        results.push({ name, seconds: elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, brokerCpuSeconds, note: `${events.toLocaleString('en-US')} events acknowledged, ${(bytes / 1e6).toFixed(1)} MB of Avro` });
+      }
+
+      // 4. Debezium: from the JVM's start (and from its connector's start) until the topic holds every event.
+      if (withDebezium) {
+        const topicPrefix = run === 1 ? 'dbz' : `dbz${run}`;
+        const topic = `${topicPrefix}.legacy.orders`;
+        await kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
+        const records = async () => (await kafkaAdmin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+        const brokerBefore = apacheKafkaCpu();
+        const started = process.hrtime.bigint();
+        const debezium = await startDebeziumSource({ bootstrap: apacheKafka.address, pgUrl: postgres.url, slot: slot('bench_debezium', run), publication: 'bench', tables: ['legacy.orders'], topicPrefix, schemas: false, workDir: path.join(dataDir, `debezium-${run}`) });
+        stops.push(() => debezium.stop());
+        const brokerAtConnectorStart = debezium.started.then(() => apacheKafkaCpu());
+        const deadline = Date.now() + 3_600_000;
+        while ((await records()) < CHANGES) {
+          if (debezium.process.child.exitCode !== null) throw new Error(`Debezium exited:\n${debezium.process.output.slice(-30).join('\n')}`);
+          if (Date.now() > deadline) throw new Error(`Debezium did not deliver ${CHANGES} records within an hour (log: ${path.join(dataDir, `debezium-${run}/connect.log`)})`);
+          await sleep(20);
+        }
+        const done = process.hrtime.bigint();
+        const cpu = debezium.cpuSeconds();
+        const brokerAfter = apacheKafkaCpu();
+        const connectorStart = await debezium.started;
+        const total = Number(done - started) / 1e9;
+        const streaming = Number(done - connectorStart.at) / 1e9;
+        const startup = total - streaming;
+        results.push({ name: 'Debezium → Apache Kafka, from its connector start', seconds: streaming, cpuSeconds: cpu - connectorStart.cpuSeconds, brokerCpuSeconds: brokerAfter - (await brokerAtConnectorStart), note: `JVM and Kafka Connect startup before it: ${startup.toFixed(1)} s, ${connectorStart.cpuSeconds.toFixed(1)} CPU s` });
+        results.push({ name: 'Debezium → Apache Kafka, from JVM start', seconds: total, cpuSeconds: cpu, brokerCpuSeconds: brokerAfter - brokerBefore });
+        await debezium.stop();
+      }
     }
 
     printTable(results, apacheKafka.version, connectVersion);
@@ -214,16 +225,26 @@ async function warmUp(kafka: Kafka): Promise<void> {
   await producer.disconnect();
 }
 
-function printTable(results: Result[], kafkaVersion: string, connectVersion: string | undefined) {
+function printTable(all: Result[], kafkaVersion: string, connectVersion: string | undefined) {
   const rate = (result: Result) => CHANGES / result.seconds;
   const format = (value: number, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // One row per contender: its median run by time; every run's rate in the notes when there are several.
+  const runsOf = new Map<string, Result[]>();
+  for (const result of all) runsOf.set(result.name, [...(runsOf.get(result.name) ?? []), result]);
+  const results = [...runsOf.values()].map((runs) => {
+    const median = [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor((runs.length - 1) / 2)]!;
+    if (runs.length === 1) return median;
+    const rates = `runs: ${runs.map((run) => format(rate(run))).join(', ')} changes/s`;
+    return { ...median, note: median.note ? `${median.note}; ${rates}` : rates };
+  });
   const header = ['#', 'contender', 'seconds', 'changes/s', 'CPU s', 'CPU s per 1M changes', 'broker CPU s'];
   const rows = results.map((result, index) => [String(index + 1), result.name, format(result.seconds, 2), format(rate(result)), format(result.cpuSeconds, 1), format((result.cpuSeconds / CHANGES) * 1e6, 1), result.brokerCpuSeconds === undefined ? '–' : format(result.brokerCpuSeconds, 1)]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => (column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;
   const [, load5] = loadavg();
   const peers = `Apache Kafka ${kafkaVersion}${connectVersion ? `, Debezium 3.6.1 on Kafka Connect ${connectVersion}` : ''}`;
-  let out = `\n## bench:capture — ${format(CHANGES)} row changes, ${peers}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (5 min: ${load5!.toFixed(2)})\n\n`;
+  const runs = RUNS > 1 ? `, median of ${RUNS} runs` : '';
+  let out = `\n## bench:capture — ${format(CHANGES)} row changes${runs}, ${peers}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (5 min: ${load5!.toFixed(2)})\n\n`;
   out += `${line(header)}\n| ${widths.map((width, column) => (column >= 2 ? `${'-'.repeat(width - 1)}:` : '-'.repeat(width))).join(' | ')} |\n`;
   out += `${rows.map(line).join('\n')}\n\n`;
   for (const [index, result] of results.entries()) if (result.note) out += `${index + 1}. ${result.note}\n`;
