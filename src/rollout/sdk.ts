@@ -15,7 +15,8 @@
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { readsNew, type GateSnapshot } from './flags.js';
+import { bucketer } from './bucketing.js';
+import type { GateSnapshot } from './flags.js';
 import { recordTraffic, ROLLOUT_CHANNEL, stateFromRow, type TrafficCount } from './store.js';
 
 export type Side = 'legacy' | 'new';
@@ -59,6 +60,7 @@ class PostgresGateClient implements GateClient {
   private flushTimer: NodeJS.Timeout;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectDelay = 100;
+  private bucket: (key: string) => number = bucketer('');
   private closed = false;
   private warnedNoState = false;
   private readonly logger: Logger;
@@ -73,7 +75,8 @@ class PostgresGateClient implements GateClient {
 
   readFrom(key: string): Side {
     const snapshot = this.snapshot;
-    if (snapshot !== null && readsNew(snapshot, key)) {
+    // 0% and 100% need no hash; in between, the bucket of `groupId:key` (the group's prefix hashed once).
+    if (snapshot !== null && snapshot.readNew > 0 && (snapshot.readNew >= 100 || this.bucket(key) <= snapshot.readNew)) {
       this.decisionsNew += 1;
       return 'new';
     }
@@ -144,6 +147,7 @@ class PostgresGateClient implements GateClient {
 
   private adopt(snapshot: GateSnapshot): void {
     if (this.snapshot && snapshot.version <= this.snapshot.version) return;
+    if (this.snapshot?.groupId !== snapshot.groupId) this.bucket = bucketer(snapshot.groupId);
     this.snapshot = Object.freeze({ ...snapshot });
     for (const listener of this.listeners) listener(this.snapshot);
   }

@@ -1,6 +1,6 @@
 import murmurHash3 from 'murmurhash3js';
 import { describe, expect, it } from 'vitest';
-import { bucketOf, inRollout, murmur3 } from '../../../src/rollout/bucketing.js';
+import { bucketer, bucketOf, inRollout, murmur3 } from '../../../src/rollout/bucketing.js';
 
 /** A seeded generator (mulberry32), so property runs are repeatable; the seed is printed. */
 function random(seed: number): () => number {
@@ -40,6 +40,25 @@ describe('bucketing', () => {
     // "é" is C3 A9 in UTF-8: the same as hashing those two bytes.
     expect(murmur3('café')).toBe(murmurHash3.x86.hash32('caf\u00c3\u00a9'));
     expect(murmur3('café')).not.toBe(murmurHash3.x86.hash32('café'));
+  });
+
+  it('agrees with murmurhash3js (the Unleash Node client’s hash) on ASCII keys of every length, prefix state included', () => {
+    const next = random(SEED + 4);
+    for (let length = 0; length < 40; length += 1) {
+      for (let sample = 0; sample < 50; sample += 1) {
+        const key = Array.from({ length }, () => String.fromCharCode(32 + Math.floor(next() * 95))).join('');
+        for (const groupId of ['', 'a', 'ab', 'abc', 'shop', 'customers-v2']) {
+          expect(bucketer(groupId)(key)).toBe((murmurHash3.x86.hash32(`${groupId}:${key}`) % 100) + 1);
+        }
+        expect(murmur3(key)).toBe(murmurHash3.x86.hash32(key));
+      }
+    }
+  });
+
+  it('gives non-ASCII keys the bucket of their UTF-8 bytes through the fast path too', () => {
+    for (const key of ['café', 'Ünïcødé-tenant', '租户-42', '🙂']) {
+      expect(bucketOf(key, 'shop')).toBe((murmur3(`shop:${key}`) % 100) + 1);
+    }
   });
 
   it('puts every key in a bucket from 1 to 100 and nobody on new at 0%, everybody at 100%', () => {
