@@ -8,7 +8,7 @@ import { registerDoctorCommand } from './doctor.js';
 import { registerReconcileCommand } from './reconcile.js';
 import { registerRegistryCommand } from './registry.js';
 import { registerRolloutCommand } from './rollout.js';
-import { registerRolloutCommand } from './rollout.js';
+import { registerBlueprintCommand } from './blueprint.js';
 import { registerSchemasCommand } from './schemas.js';
 import { registerTranslateCommand } from './translate.js';
 import { registerDlqCommand } from './dlq.js';
@@ -32,7 +32,7 @@ export function buildProgram(): Command {
   registerRegistryCommand(program);
   registerBrokerCommand(program);
   registerRolloutCommand(program);
-  registerRolloutCommand(program);
+  registerBlueprintCommand(program);
 
   for (const command of [program, ...program.commands]) {
     // One line of error, then the usage line (not the whole help).
