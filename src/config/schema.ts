@@ -174,6 +174,8 @@ export const connectorSchema = z
         parkRetryMs: z.number().int().positive().default(1_000),
         /** Longest wait between retries of a transient failure (connection lost, deadlock, serialization failure). */
         maxRetryBackoffMs: z.number().int().positive().default(10_000),
+        /** A worker that stops heartbeating for this long loses its partitions to the others. */
+        sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
         /** Partitions applied at the same time by one worker (one target connection each). */
         concurrency: z.number().int().positive().max(64).default(2),
         metricsPort: z.number().int().min(0).max(65_535).default(9465),

@@ -17,7 +17,7 @@ export function createConsumer(kafka: Kafka, settings: ConsumerSettings): Consum
     allowAutoTopicCreation: false,
     sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
     rebalanceTimeout: 60_000,
-    heartbeatInterval: 3_000,
+    heartbeatInterval: Math.min(3_000, Math.floor((settings.sessionTimeoutMs ?? 30_000) / 3)),
     maxBytesPerPartition: settings.maxBytesPerPartition ?? 4 * 1024 * 1024,
     maxWaitTimeInMs: 100,
     retry: { retries: 10, initialRetryTime: 300 },

@@ -60,6 +60,8 @@ export interface BatchOutcome {
   deadLettered: number;
   nextOffset: string;
   truncated: boolean;
+  /** The batch started after the stored next offset and was not applied: seek back to `nextOffset`. */
+  gap?: boolean;
 }
 
 interface Compiled {
@@ -132,6 +134,13 @@ export class Translator {
     try {
       await client.query(`INSERT INTO ${OFFSETS} (group_id, topic, partition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [this.options.groupId, topic, partition]);
       const stored = await this.lockPartition(client, topic, partition);
+      // Commit only what follows what was committed: a batch that starts after the stored offset
+      // (the consumer moved on without a batch being applied) is not applied; the caller seeks back.
+      const firstOffset = BigInt(messages[0]!.offset);
+      if (stored.nextOffset > 0n && firstOffset > stored.nextOffset) {
+        await client.query('ROLLBACK');
+        return { events: messages.length, skipped: messages.length, applied: 0, parked: 0, deadLettered: 0, nextOffset: stored.nextOffset.toString(), truncated: false, gap: true };
+      }
       let barrier = await this.lockTopic(client, topic, hasTruncate);
       const fresh = decoded.filter((item) => {
         const offset = BigInt('poison' in item ? item.message.offset : item.offset);

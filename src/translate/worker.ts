@@ -57,7 +57,7 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
       await admin.disconnect();
     }
 
-    consumer = createConsumer(kafka, { groupId });
+    consumer = createConsumer(kafka, { groupId, sessionTimeoutMs: connector.translate.sessionTimeoutMs });
     await consumer.connect();
     await consumer.subscribe({ topics: translator.topics, fromBeginning: true });
 
@@ -131,6 +131,11 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
         try {
           const outcome = await withRetries(`batch ${topic}[${partition}]@${batch.firstOffset()}`, (client) => translator.applyBatch(client, topic, partition, batch.messages));
           if (!outcome) return;
+          if (outcome.gap) {
+            logger.warn({ topic, partition, batchStart: batch.firstOffset(), storedNext: outcome.nextOffset }, `batch of ${topic}[${partition}] starts after the stored offset ${outcome.nextOffset}; seeking back`);
+            consumer!.seek({ topic, partition, offset: outcome.nextOffset });
+            return;
+          }
           resolveOffset(batch.lastOffset());
           lastBatchAt = new Date();
           // Kafka's committed offsets follow the target's, for lag tooling; the target stays the truth.
@@ -145,10 +150,12 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
             metrics.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(outcome.nextOffset))));
           }
           logger.debug({ topic, partition, ...outcome }, 'batch applied');
-          await heartbeat();
         } catch (error) {
           fail(error as Error);
+          return;
         }
+        // Outside the failure handling: a rebalance reported here is kafkajs's to handle (it rejoins).
+        await heartbeat();
       },
     });
 
