@@ -7,7 +7,9 @@ import type { Connector } from '../config/index.js';
 import { TandemError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { connectClient } from '../pg/connect.js';
+import { translateGroupId } from '../translate/setup.js';
 import { alertOnDrift, type AlertEvent } from './alerts.js';
+import { exactCut, kafkaEndOffsets } from './cut.js';
 import { recordRun, type ReconcileMetrics } from './metrics.js';
 import { repairDrift } from './repair.js';
 import { buildReport, rendererFor, type ReportJson } from './report.js';
@@ -22,6 +24,7 @@ export interface JobOptions {
   logger: Logger;
   metrics?: ReconcileMetrics;
   onProgress?: (progress: TableProgress) => void;
+  /** Default: the exact cut with translate's barrier, settling and rechecking when it cannot be had. */
   cut?: CutStrategy;
   fetch?: typeof fetch;
   signal?: AbortSignal;
@@ -47,7 +50,7 @@ export async function runReconcileJob(connector: Connector, options: JobOptions)
     const runId = await startRun(bookkeeping, connector.name);
     let report: ReportJson;
     try {
-      const result = await runReconcile(connector, { tables: options.tables, logger: options.logger, onProgress: options.onProgress, cut: options.cut, signal: options.signal });
+      const result = await runReconcile(connector, { tables: options.tables, logger: options.logger, onProgress: options.onProgress, cut: options.cut ?? exactCut(connector, { logger: options.logger, endOffsets: kafkaEndOffsets(connector, options.logger), groupId: translateGroupId(connector) }), signal: options.signal });
       let repair: { repaired: Map<string, number>; recheckDrift: number } | undefined;
       if (options.repair && result.drift > 0) {
         repair = await repairDrift(connector, result, result.targets, runId, options.logger);

@@ -9,6 +9,8 @@ import { TARGET_SCHEMA } from './target.js';
  * - `reconcile_alert`: the last drift state alerted per connector and direction, so alerts fire
  *   when drift appears, changes or is resolved, not on every run (and not again after a restart).
  * - `reconcile_repair`: every row a repair rewrote, with the run that did it.
+ * - `reconcile_cut` / `reconcile_cut_hold`: the exact-cut barrier (see reconcile/cut.ts): the cut
+ *   reconcile asks for, and the partitions translate holds at it.
  */
 export const RECONCILE_BOOKKEEPING: Bookkeeping = {
   schema: TARGET_SCHEMA,
@@ -50,6 +52,27 @@ export const RECONCILE_BOOKKEEPING: Bookkeeping = {
           repaired_at timestamptz NOT NULL DEFAULT now()
         );
         CREATE INDEX reconcile_repair_run ON tandem.reconcile_repair (run_id);`,
+    },
+    {
+      version: 2,
+      description: 'exact cut barrier: cut requests and the partitions held at them',
+      sql: `CREATE TABLE tandem.reconcile_cut (
+          id bigserial PRIMARY KEY,
+          connector text NOT NULL,
+          status text NOT NULL CHECK (status IN ('preparing', 'open', 'released', 'abandoned')),
+          source_lsn pg_lsn,
+          requested_at timestamptz NOT NULL DEFAULT now(),
+          expires_at timestamptz NOT NULL,
+          closed_at timestamptz
+        );
+        CREATE INDEX reconcile_cut_active ON tandem.reconcile_cut (connector) WHERE status IN ('preparing', 'open');
+        CREATE TABLE tandem.reconcile_cut_hold (
+          cut_id bigint NOT NULL REFERENCES tandem.reconcile_cut (id) ON DELETE CASCADE,
+          topic text NOT NULL,
+          partition integer NOT NULL,
+          held_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (cut_id, topic, partition)
+        );`,
     },
   ],
 };

@@ -24,15 +24,35 @@ export class MemorySide implements ReconcileSide {
   running = 0;
   maxRunning = 0;
 
+  private readonly hashes: bigint[];
+
   constructor(
     rows: CanonicalRow[],
     private readonly order: KeyOrder = naturalOrder,
   ) {
     this.rows = [...rows].sort((a, b) => order(a.key, b.key));
+    this.hashes = this.rows.map((row) => BigInt.asIntN(64, BigInt(`0x${createHash('sha1').update(JSON.stringify([row.key, row.values])).digest('hex').slice(0, 16)}`)));
+  }
+
+  /** First index whose key is not below `key` (binary search over the sorted rows). */
+  private lowerBound(key: Key): number {
+    let low = 0;
+    let high = this.rows.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.order(this.rows[middle]!.key, key) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  private range(segment: Segment): [number, number] {
+    return [segment.lower === null ? 0 : this.lowerBound(segment.lower), segment.upper === null ? this.rows.length : this.lowerBound(segment.upper)];
   }
 
   private inSegment(segment: Segment): CanonicalRow[] {
-    return this.rows.filter((row) => (segment.lower === null || this.order(row.key, segment.lower) >= 0) && (segment.upper === null || this.order(row.key, segment.upper) < 0));
+    const [from, to] = this.range(segment);
+    return this.rows.slice(from, Math.max(from, to));
   }
 
   private async track<T>(work: () => T): Promise<T> {
@@ -49,10 +69,10 @@ export class MemorySide implements ReconcileSide {
   countAndChecksum(segment: Segment): Promise<SegmentSummary> {
     this.calls.countAndChecksum += 1;
     return this.track(() => {
-      const rows = this.inSegment(segment);
+      const [from, to] = this.range(segment);
       let sum = 0n;
-      for (const row of rows) sum += BigInt.asIntN(64, BigInt(`0x${createHash('sha1').update(JSON.stringify([row.key, row.values])).digest('hex').slice(0, 16)}`));
-      return { count: rows.length, checksum: sum.toString() };
+      for (let index = from; index < to; index += 1) sum += this.hashes[index]!;
+      return { count: Math.max(0, to - from), checksum: sum.toString() };
     });
   }
 

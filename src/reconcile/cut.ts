@@ -1,0 +1,251 @@
+/**
+ * The exact consistent cut: the source read at a known WAL position C, and the target read when
+ * translate has applied, in every partition, every change committed at or before C and none after.
+ *
+ * Protocol (bookkeeping tables in the target's `tandem` schema):
+ *   1. reconcile inserts a cut in state `preparing`: from now on a translate batch waits before
+ *      its transaction. Batches already past that point were fetched earlier, so they hold only
+ *      changes committed before the cut's WAL position.
+ *   2. reconcile takes the source snapshot at C (a temporary slot's consistent point) and opens the
+ *      cut with C.
+ *   3. translate asks `CutGate.enter()` before each batch's transaction: with a cut open it applies
+ *      only the changes at or before C and, if it held any back, records `CutGate.hold()` for the
+ *      partition in the same transaction (the held changes are applied after the cut is released).
+ *   4. reconcile waits until capture has had Kafka acknowledge through C (slot confirmed_flush_lsn),
+ *      reads each partition's end offset, and waits until every partition is complete through C:
+ *      consumed to that end offset, or held at the cut.
+ *   5. reconcile opens the target snapshot and proves the cut in it: every partition's applied
+ *      position is at or before C. Then it releases the cut; translate goes on.
+ * When translate does not get there in reconcile.cutTimeoutMs (not running, lagging, not wired),
+ * the cut is abandoned, translate is released, and the run settles and rechecks instead.
+ */
+import type pg from 'pg';
+import type { Connector } from '../config/index.js';
+import { topicFor } from '../kafka/topics.js';
+import type { Logger } from '../observability/logger.js';
+import { migrate } from '../pg/bookkeeping/migrate.js';
+import { RECONCILE_BOOKKEEPING } from '../pg/bookkeeping/reconcile.js';
+import { connectClient } from '../pg/connect.js';
+import { limitsOf, type CutReport, type CutStrategy } from './run.js';
+import { holdSnapshot, holdSourceSnapshotAtLsn, type HeldSnapshot } from './snapshot.js';
+
+/** PostgreSQL's `16/B374D848` as a number, and back. */
+export function lsnToBigInt(text: string): bigint {
+  const [high, low] = text.split('/');
+  return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
+}
+export function formatLsn(lsn: bigint): string {
+  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
+// ─── translate's side ──────────────────────────────────────────────────────────────────────────
+
+export interface OpenCut {
+  id: string;
+  /** Apply only changes whose commit position is at or before this LSN. */
+  lsn: bigint;
+}
+
+/**
+ * What translate calls for each batch. `enter`, before the batch's transaction begins (with the
+ * batch's messages already fetched), returns the open cut — apply only changes at or before `lsn`
+ * — or null; while reconcile prepares a cut it waits (outside any transaction, so it never holds
+ * up the temporary slot reconcile is creating), at most until the cut expires. `hold`, inside the
+ * transaction, records that this partition stopped at the cut.
+ */
+export class CutGate {
+  private tableExists = false;
+
+  constructor(
+    private readonly connector: string,
+    private readonly pollMs = 10,
+  ) {}
+
+  async enter(client: pg.ClientBase): Promise<OpenCut | null> {
+    if (!this.tableExists) {
+      // Reconcile never ran against this target: no table, no cut.
+      const { rows } = await client.query<{ exists: boolean }>(`SELECT to_regclass('tandem.reconcile_cut') IS NOT NULL AS exists`);
+      if (!rows[0]!.exists) return null;
+      this.tableExists = true;
+    }
+    for (;;) {
+      const { rows } = await client.query<{ id: string; status: string; lsn: string | null }>(
+        `SELECT id::text, status, source_lsn::text AS lsn FROM tandem.reconcile_cut
+          WHERE connector = $1 AND status IN ('preparing', 'open') AND expires_at > now() ORDER BY id DESC LIMIT 1`,
+        [this.connector],
+      );
+      const cut = rows[0];
+      if (!cut) return null;
+      if (cut.status === 'open' && cut.lsn) return { id: cut.id, lsn: lsnToBigInt(cut.lsn) };
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    }
+  }
+
+  async hold(client: pg.ClientBase, cut: OpenCut, topic: string, partition: number): Promise<void> {
+    await client.query('INSERT INTO tandem.reconcile_cut_hold (cut_id, topic, partition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [cut.id, topic, partition]);
+  }
+}
+
+// ─── reconcile's side ──────────────────────────────────────────────────────────────────────────
+
+export interface PartitionEnd {
+  topic: string;
+  partition: number;
+  /** The offset after the last message (Kafka's high watermark). */
+  endOffset: bigint;
+}
+
+/** Where each partition of the connector's topics ends now (Kafka admin in production). */
+export interface EndOffsets {
+  read(topics: readonly string[]): Promise<PartitionEnd[]>;
+}
+
+export interface PartitionState {
+  nextOffset: bigint;
+  appliedLsn: bigint;
+}
+
+const partitionKey = (topic: string, partition: number) => `${topic}[${partition}]`;
+
+/**
+ * Whether translate stands exactly at the cut: each partition consumed to its end offset (read
+ * after capture flushed through C, so every change at or before C is below it) or held at the cut,
+ * and none applied past C.
+ */
+export function cutProgress(ends: readonly PartitionEnd[], applied: ReadonlyMap<string, PartitionState>, held: ReadonlySet<string>, cutLsn: bigint): { complete: boolean; waitingFor: string[]; beyond: string[] } {
+  const waitingFor: string[] = [];
+  const beyond: string[] = [];
+  for (const end of ends) {
+    const key = partitionKey(end.topic, end.partition);
+    const state = applied.get(key);
+    if (state && state.appliedLsn > cutLsn) beyond.push(key);
+    const consumed = end.endOffset === 0n || (state !== undefined && state.nextOffset >= end.endOffset);
+    if (!consumed && !held.has(key)) waitingFor.push(key);
+  }
+  return { complete: waitingFor.length === 0 && beyond.length === 0, waitingFor, beyond };
+}
+
+async function readApplied(client: pg.ClientBase, groupId: string): Promise<Map<string, PartitionState>> {
+  const { rows } = await client.query<{ topic: string; partition: number; next_offset: string; applied_lsn: string }>(
+    'SELECT topic, partition, next_offset::text, applied_lsn::text FROM tandem.translate_offsets WHERE group_id = $1',
+    [groupId],
+  );
+  return new Map(rows.map((row) => [partitionKey(row.topic, row.partition), { nextOffset: BigInt(row.next_offset), appliedLsn: BigInt(row.applied_lsn) }]));
+}
+
+async function readHeld(client: pg.ClientBase, cutId: string): Promise<Set<string>> {
+  const { rows } = await client.query<{ topic: string; partition: number }>('SELECT topic, partition FROM tandem.reconcile_cut_hold WHERE cut_id = $1', [cutId]);
+  return new Set(rows.map((row) => partitionKey(row.topic, row.partition)));
+}
+
+export interface ExactCutOptions {
+  logger: Logger;
+  endOffsets: EndOffsets;
+  /** translate's consumer group (whose applied positions prove the cut). */
+  groupId: string;
+  /** Waits between looks at translate's progress (tests pass small ones). */
+  pollMs?: number;
+}
+
+/** The exact cut when translate gets there in time; otherwise settle and recheck, with the reason. */
+export function exactCut(connector: Connector, options: ExactCutOptions): CutStrategy {
+  return {
+    async open() {
+      const limits = limitsOf(connector);
+      const timeoutMs = connector.reconcile.cutTimeoutMs;
+      const pollMs = options.pollMs ?? 50;
+      const control = await connectClient(connector.target.url, 'target', { application_name: 'tandem reconcile cut' });
+      let source: HeldSnapshot | null = null;
+      let cutId: string | null = null;
+      const close = async (status: 'released' | 'abandoned') => {
+        if (cutId) await control.query(`UPDATE tandem.reconcile_cut SET status = $2, closed_at = now() WHERE id = $1`, [cutId, status]);
+      };
+      const settle = async (reason: string): Promise<{ source: HeldSnapshot; target: HeldSnapshot; cut: CutReport }> => {
+        await close('abandoned');
+        options.logger.warn({ reason }, `no exact cut (${reason}): reconcile settles and rechecks instead`);
+        source ??= await holdSnapshot(connector.source.url, 'source', limits);
+        const target = await holdSnapshot(connector.target.url, 'target', limits);
+        return { source, target, cut: { mode: 'settle', sourceLsn: source.lsn, reason } };
+      };
+      try {
+        await migrate(control, RECONCILE_BOOKKEEPING);
+        const [{ exists }] = (await control.query<{ exists: boolean }>(`SELECT to_regclass('tandem.translate_offsets') IS NOT NULL AS exists`)).rows as [{ exists: boolean }];
+        if (!exists) return await settle('translate has no bookkeeping in the target database (it never ran)');
+        const { rows } = await control.query<{ id: string }>(`INSERT INTO tandem.reconcile_cut (connector, status, expires_at) VALUES ($1, 'preparing', now() + $2 * interval '1 millisecond') RETURNING id::text`, [connector.name, timeoutMs]);
+        cutId = rows[0]!.id;
+        try {
+          source = await holdSourceSnapshotAtLsn(connector.source.url, limits);
+        } catch (error) {
+          return await settle((error as Error).message);
+        }
+        const cutLsn = lsnToBigInt(source.lsn);
+        await control.query(`UPDATE tandem.reconcile_cut SET status = 'open', source_lsn = $2::pg_lsn WHERE id = $1`, [cutId, source.lsn]);
+        const deadline = Date.now() + timeoutMs;
+        const sourceControl = await connectClient(connector.source.url, 'source');
+        try {
+          for (;;) {
+            const { rows: slot } = await sourceControl.query<{ flushed: boolean | null }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS flushed FROM pg_replication_slots WHERE slot_name = $1', [connector.source.slot, source.lsn]);
+            if (slot.length === 0) return await settle(`capture's replication slot ${connector.source.slot} does not exist`);
+            if (slot[0]!.flushed) break;
+            if (Date.now() > deadline) return await settle(`capture did not have Kafka acknowledge through ${source.lsn} within ${timeoutMs} ms`);
+            await new Promise((resolve) => setTimeout(resolve, pollMs));
+          }
+        } finally {
+          await sourceControl.end().catch(() => undefined);
+        }
+        let ends: PartitionEnd[];
+        try {
+          ends = await options.endOffsets.read(connector.source.tables.map((table) => topicFor(connector.kafka.topicPrefix, table)));
+        } catch (error) {
+          return await settle(`the end offsets of the connector's topics could not be read from Kafka (${(error as Error).message})`);
+        }
+        let progress = cutProgress(ends, await readApplied(control, options.groupId), await readHeld(control, cutId), cutLsn);
+        while (!progress.complete) {
+          if (progress.beyond.length > 0) return await settle(`translate applied past the cut in ${progress.beyond.join(', ')} (it does not honour the cut barrier)`);
+          if (Date.now() > deadline) return await settle(`translate did not reach the cut ${source.lsn} within ${timeoutMs} ms in ${progress.waitingFor.slice(0, 5).join(', ')}${progress.waitingFor.length > 5 ? ' …' : ''}`);
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+          progress = cutProgress(ends, await readApplied(control, options.groupId), await readHeld(control, cutId), cutLsn);
+        }
+        const target = await holdSnapshot(connector.target.url, 'target', limits);
+        // The proof, read in the target snapshot itself: nothing past C is applied anywhere.
+        const applied = await readApplied(target.client, options.groupId);
+        const proof = cutProgress(ends, applied, await readHeld(target.client, cutId), cutLsn);
+        if (!proof.complete) {
+          await target.close();
+          return await settle(`the target snapshot is not at the cut (${[...proof.beyond, ...proof.waitingFor].join(', ')})`);
+        }
+        await close('released');
+        const positions = Object.fromEntries(ends.map((end) => [partitionKey(end.topic, end.partition), formatLsn(applied.get(partitionKey(end.topic, end.partition))?.appliedLsn ?? 0n)]));
+        options.logger.info({ cut: source.lsn, applied: positions }, `exact cut at ${source.lsn}: translate held every partition at it`);
+        return { source, target, cut: { mode: 'exact', sourceLsn: source.lsn, applied: positions } };
+      } catch (error) {
+        await close('abandoned').catch(() => undefined);
+        await source?.close();
+        throw error;
+      } finally {
+        await control.end().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** End offsets from Kafka (the connector's brokers), through kafkajs admin. */
+export function kafkaEndOffsets(connector: Connector, logger: Logger): EndOffsets {
+  return {
+    async read(topics) {
+      const { createKafka } = await import('../kafka/client.js');
+      const admin = createKafka(connector.kafka, logger).admin();
+      await admin.connect();
+      try {
+        const existing = new Set(await admin.listTopics());
+        const out: PartitionEnd[] = [];
+        for (const topic of topics.filter((name) => existing.has(name))) {
+          for (const item of await admin.fetchTopicOffsets(topic)) out.push({ topic, partition: item.partition, endOffset: BigInt(item.high) });
+        }
+        return out;
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}
