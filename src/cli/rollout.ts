@@ -5,6 +5,7 @@ import { isDuration, parseDuration } from '../rollout/duration.js';
 import { startObservabilityServer } from '../observability/server.js';
 import { cliActor } from '../rollout/controller.js';
 import { renderHistory, renderPlan, renderStatus, planTimeline } from '../rollout/report.js';
+import { PipelineReverseSync } from '../rollout/reverse-pipeline.js';
 import { ReverseSyncSupervisor } from '../rollout/reverse-sync.js';
 import { openRollout, type RolloutRuntime } from '../rollout/runtime.js';
 import { createGateClient } from '../rollout/sdk.js';
@@ -142,7 +143,8 @@ Examples:
       const context = commandContext(command);
       const connector = await context.connector();
       const { logger } = context;
-      const supervisor = new ReverseSyncSupervisor(null, logger);
+      // Reverse sync runs here, in the daemon that follows the state: on at cutover, drained and off on rollback.
+      const supervisor = new ReverseSyncSupervisor(Object.keys(connector.rollout.reverse).length > 0 ? new PipelineReverseSync(connector, logger) : null, logger);
       const runtime = await openRollout(connector, logger);
       const intervalMs = options.interval ?? runtime.plan.watch.intervalMs;
       const metrics = createRolloutMetrics();
@@ -160,6 +162,7 @@ Examples:
       try {
         await watch.done;
       } finally {
+        await supervisor.close();
         await observability?.close();
         await runtime.close();
       }

@@ -10,7 +10,10 @@ import type { RolloutState } from './state.js';
 export interface ReverseSync {
   /** Starts the new → legacy pipeline (idempotent). Rejects when it cannot run; the caller undoes the change. */
   start(state: RolloutState): Promise<void>;
+  /** Stops after legacy has every write made on new so far (a rollback). */
   stop(): Promise<void>;
+  /** Stops without draining, when the process ends; the pipeline resumes from its slot next time. */
+  close(): Promise<void>;
   readonly running: boolean;
 }
 
@@ -24,6 +27,10 @@ export class ReverseSyncSupervisor {
     private readonly sync: ReverseSync | null,
     private readonly logger: Logger,
   ) {}
+
+  async close(): Promise<void> {
+    await this.sync?.close();
+  }
 
   /** Starts or stops the pipeline to match the state; never throws (the status and log say what happened). */
   async follow(state: RolloutState): Promise<ReverseSyncStatus> {
@@ -49,7 +56,7 @@ export class ReverseSyncSupervisor {
     if (this.sync.running) return (this.status = 'running');
     try {
       await this.sync.start(state);
-      this.logger.info({ migration: state.migration, phase: state.phase }, `reverse sync of migration ${state.migration} started (phase ${state.phase})`);
+      this.logger.info({ migration: state.migration, phase: state.phase }, `reverse sync of migration ${state.migration} started (phase ${state.phase}); stop the forward capture and translate: writes go to new now`);
       this.status = 'running';
       this.lastError = null;
     } catch (error) {

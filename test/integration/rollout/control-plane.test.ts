@@ -1,7 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeError } from '../../../src/errors.js';
-import { cliActor } from '../../../src/rollout/controller.js';
+import { cliActor, RolloutController } from '../../../src/rollout/controller.js';
+import { PostgresEvidence } from '../../../src/rollout/evidence.js';
+import { buildPlan } from '../../../src/rollout/plan.js';
+import { testLogger } from '../../support/output.js';
 import { readHistory, ROLLOUT_CHANNEL, StaleRolloutState } from '../../../src/rollout/store.js';
 import { promote } from '../../../src/rollout/transitions/promote.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
@@ -125,5 +128,30 @@ describe('rollout control plane in PostgreSQL', () => {
     await db.sql(`INSERT INTO tandem.rollout_traffic VALUES ('cut', $1, 'svc-a', 'new', 'decision', 100), ('cut', $1, 'svc-a', 'new', 'timeout', 20)`, [minute]);
     const status = await controller.status();
     expect(status.triggers.find((trigger) => trigger.name === 'error-rate')).toMatchObject({ fired: true, actual: '20% (20/100)' });
+  });
+});
+
+describe('a cutover whose reverse sync cannot start', () => {
+  it('is undone, and the undo is audited with the reason', async () => {
+    const db = await createTestDatabase('rollout_undo');
+    await prepareTarget(db);
+    const client = await connect(db.url);
+    try {
+      const connector = rolloutConnector(db.url, SHORT_PLAN, 'undone');
+      const plan = buildPlan(connector);
+      const failing = { running: false, start: async () => Promise.reject(new Error('no replication slot available')), stop: async () => undefined, close: async () => undefined };
+      const controller = new RolloutController({ plan, client, evidence: new PostgresEvidence(client, plan.migration, new SettableLag(), plan.watch.errorWindowMs), logger: testLogger('rollout'), reverseSync: failing });
+      await controller.promote({ to: 'full', force: true, reason: 'setup' }, cliActor('alice'));
+      const before = await controller.state();
+      await expect(controller.promote({ force: true, reason: 'cut over' }, cliActor('alice'))).rejects.toThrow(/cutover of migration undone to cutover was undone: reverse sync did not start: no replication slot available/);
+      const after = await controller.state();
+      expect({ ...after, version: before.version }).toEqual(before);
+      expect(after.version).toBe(before.version + 2);
+      const [undo, cutover] = await readHistory(client, 'undone');
+      expect(cutover).toMatchObject({ action: 'cutover', from: 'full', to: 'cutover' });
+      expect(undo).toMatchObject({ action: 'undo', from: 'cutover', to: 'full', reason: 'reverse sync did not start: no replication slot available' });
+    } finally {
+      await client.end();
+    }
   });
 });
