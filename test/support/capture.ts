@@ -137,6 +137,37 @@ export async function waitUntilCaptured(db: TestDatabase, connector: string, tab
 }
 
 /**
+ * The events in source commit order (commit LSN, then position in the transaction). Kafka orders
+ * within a partition only, and readAllEvents returns partitions as the consumer fetched them; a
+ * tombstone stays right after the delete before it in its partition.
+ */
+export function inCommitOrder(events: DecodedEvent[]): DecodedEvent[] {
+  const units: DecodedEvent[][] = [];
+  const lastUnit = new Map<string, DecodedEvent[]>();
+  const byOffset = [...events].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  for (const event of byOffset) {
+    const partition = `${event.topic}:${event.partition}`;
+    const previous = lastUnit.get(partition);
+    if (event.value === null && previous) previous.push(event);
+    else {
+      const unit = [event];
+      units.push(unit);
+      lastUnit.set(partition, unit);
+    }
+  }
+  const position = (unit: DecodedEvent[]): [bigint, bigint] => {
+    const source = unit[0]!.value?.source as { commitLsn?: bigint; sequence?: bigint | number } | undefined;
+    return [BigInt(source?.commitLsn ?? 0n), BigInt(source?.sequence ?? 0)];
+  };
+  units.sort((a, b) => {
+    const [lsnA, seqA] = position(a);
+    const [lsnB, seqB] = position(b);
+    return lsnA !== lsnB ? (lsnA < lsnB ? -1 : 1) : seqA !== seqB ? (seqA < seqB ? -1 : 1) : 0;
+  });
+  return units.flat();
+}
+
+/**
  * What a compacted topic would keep: the last state of each key (`after` of the last event, or
  * absent after a delete or tombstone).
  */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCaptureMetrics } from '../../../src/observability/metrics.js';
 import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
 import { createRegistryClient } from '../../../src/schema/registry-client.js';
-import { readAllEvents, type DecodedEvent } from '../../support/capture.js';
+import { inCommitOrder, readAllEvents, type DecodedEvent } from '../../support/capture.js';
 import { testConnector, uniqueName } from '../../support/connector.js';
 import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
 import { testLogger } from '../../support/output.js';
@@ -54,7 +54,7 @@ describe('capture: change events', () => {
     await db.sql(`UPDATE legacy.all_types SET small = 2 WHERE id = 9007199254740993`);
     await db.sql(`DELETE FROM legacy.all_types WHERE id = 2`);
     await db.sql(`TRUNCATE legacy.all_types`);
-    events = await readAllEvents(stack.brokers, stack.registryUrl, [topic], { expectAtLeast: 6 });
+    events = inCommitOrder(await readAllEvents(stack.brokers, stack.registryUrl, [topic], { expectAtLeast: 8 }));
   });
 
   afterAll(async () => {
