@@ -73,7 +73,7 @@ describe('translate: crash safety', () => {
     return { table, target, config: writeTestConnectorFile(options), capture, groupId: `tandem-translate-${name}` };
   }
 
-  /** Updates, inserts and deletes in small transactions until stopped; keys and kinds chosen by the seeded generator. */
+  /** Updates, inserts, deletes and the odd truncate in small transactions until stopped; keys and kinds chosen by the seeded generator. */
   function writeLoad(table: string) {
     let writing = true;
     let nextId = KEYS + 1;
@@ -84,7 +84,9 @@ describe('translate: crash safety', () => {
       while (writing) {
         const roll = random();
         const id = 1 + Math.floor(random() * KEYS);
-        if (roll < 0.7) await writer.query(`UPDATE legacy.${table} SET version = version + 1 WHERE id BETWEEN $1 AND $1 + 4`, [id]);
+        // Every 40th transaction a truncate, with rows written after it in the same transaction: those survive, whichever partition and worker they go through.
+        if (transactions % 40 === 39) await writer.query(`BEGIN; TRUNCATE legacy.${table}; INSERT INTO legacy.${table} SELECT g, 1, md5(g::text) FROM generate_series(1, ${KEYS} / 2) g; COMMIT`);
+        else if (roll < 0.7) await writer.query(`UPDATE legacy.${table} SET version = version + 1 WHERE id BETWEEN $1 AND $1 + 4`, [id]);
         else if (roll < 0.85) await writer.query(`INSERT INTO legacy.${table} VALUES ($1::int, 0, md5($1::int::text))`, [nextId++]);
         else await writer.query(`DELETE FROM legacy.${table} WHERE id = $1`, [id]);
         transactions++;
@@ -123,7 +125,7 @@ describe('translate: crash safety', () => {
 
   const committedBatches = async (setup: Setup) => Number((await setup.target.sql<{ n: string }>('SELECT count(*) AS n FROM tandem.translate_batches'))[0]?.n ?? 0);
 
-  it('applies every change once when translate is killed with SIGKILL mid-batch five times under write load', async () => {
+  it('applies every change once when translate is killed with SIGKILL mid-batch five times under write load (truncates included)', async () => {
     const setup = await setUp('crash');
     const load = writeLoad(setup.table);
     for (let crash = 0; crash < 5; crash++) {
@@ -143,9 +145,10 @@ describe('translate: crash safety', () => {
     final.child.kill('SIGTERM');
     expect(await final.exited).toBe(0);
     await appliedOnce(setup);
+    expect((await setup.target.sql('SELECT truncated_at FROM tandem.translate_topics'))[0]?.truncated_at).not.toBeNull();
   });
 
-  it('hands a killed worker’s partitions to the other worker of the group, losing nothing', async () => {
+  it('hands a killed worker’s partitions to the other worker of the group, losing nothing (truncates across both workers included)', async () => {
     const setup = await setUp('takeover');
     const load = writeLoad(setup.table);
     const first = spawnTandem(['translate', '--config', setup.config, '--metrics-port', '0']);
@@ -163,6 +166,7 @@ describe('translate: crash safety', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     await appliedOnce(setup);
+    expect((await setup.target.sql('SELECT truncated_at FROM tandem.translate_topics'))[0]?.truncated_at).not.toBeNull();
   });
 });
 
