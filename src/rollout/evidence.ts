@@ -65,44 +65,63 @@ export function formatLsn(lsn: bigint): string {
   return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 }
 
+/** Kafka's end offsets per partition (reconcile's kafkaEndOffsets has this shape). */
+export interface EndOffsets {
+  read(topics: readonly string[]): Promise<{ topic: string; partition: number; endOffset: bigint }[]>;
+}
+
 /**
- * Lag from translate's bookkeeping: the applied position is the lowest `applied_lsn` of the
- * consumer group's partitions. Translate is caught up when its newest applied position reaches the
- * position capture had Kafka acknowledge (the slot's confirmed_flush_lsn); then the lag is 0.
- * Otherwise it is the time since translate last committed a batch: translate records no commit
- * time of the applied change, so this bounds the lag from below while it makes progress and grows
- * while it is stuck.
+ * Lag from translate's bookkeeping and Kafka. The applied position is the lowest `applied_lsn` of
+ * the consumer group's partitions. Translate is caught up when every partition of the connector's
+ * topics has applied up to Kafka's end offset: then the lag is 0 (capture heartbeats move the slot
+ * but publish nothing, so an idle pipeline stays at 0). A partition behind its end offset counts the
+ * time since translate last committed a batch on it: translate records no commit time of the change
+ * it applied, so this is a lower bound while it makes progress and grows while it is stuck. Unknown
+ * (null) when Kafka cannot be asked, translate has recorded nothing, or capture's slot is inactive.
  */
 export class TranslateLagProbe implements LagProbe {
   constructor(
     private readonly target: pg.ClientBase,
     private readonly source: pg.ClientBase | null,
-    private readonly groupId: string,
-    private readonly slot: string,
+    private readonly options: { groupId: string; slot: string; topics: readonly string[]; endOffsets: EndOffsets; logger?: { warn(object: object, message: string): void } },
   ) {}
 
   async read(now: Date): Promise<LagEvidence> {
-    const applied = await ignoringMissingTable(async () => {
-      const { rows } = await this.target.query<{ low: string | null; high: string | null; updated: Date | null }>(
-        'SELECT min(applied_lsn)::text AS low, max(applied_lsn)::text AS high, max(updated_at) AS updated FROM tandem.translate_offsets WHERE group_id = $1',
-        [this.groupId],
+    const rows = await ignoringMissingTable(async () => {
+      const { rows } = await this.target.query<{ topic: string; partition: number; next_offset: string; applied_lsn: string; updated_at: Date }>(
+        'SELECT topic, partition, next_offset::text, applied_lsn::text, updated_at FROM tandem.translate_offsets WHERE group_id = $1',
+        [this.options.groupId],
       );
-      return rows[0]!.low === null ? null : { low: BigInt(rows[0]!.low), high: BigInt(rows[0]!.high!), updated: rows[0]!.updated! };
-    }, null);
+      return rows;
+    }, []);
     let sourceLsn: string | null = null;
-    let confirmed: bigint | null = null;
+    let slotActive: boolean | null = null;
     if (this.source) {
-      const { rows } = await this.source.query<{ current: string; confirmed: string | null }>(
-        `SELECT pg_current_wal_lsn()::text AS current, (SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::text FROM pg_replication_slots WHERE slot_name = $1) AS confirmed`,
-        [this.slot],
+      const { rows: source } = await this.source.query<{ current: string; active: boolean | null }>(
+        'SELECT pg_current_wal_lsn()::text AS current, (SELECT active FROM pg_replication_slots WHERE slot_name = $1) AS active',
+        [this.options.slot],
       );
-      sourceLsn = rows[0]!.current;
-      confirmed = rows[0]!.confirmed === null ? null : BigInt(rows[0]!.confirmed);
+      sourceLsn = source[0]!.current;
+      slotActive = source[0]!.active;
     }
-    if (!applied) return { seconds: null, appliedPosition: null, sourceLsn };
-    const appliedPosition = formatLsn(applied.low);
-    if (confirmed === null) return { seconds: null, appliedPosition, sourceLsn };
-    const seconds = applied.high >= confirmed ? 0 : Math.max(0, (now.getTime() - applied.updated.getTime()) / 1000);
+    if (rows.length === 0) return { seconds: null, appliedPosition: null, sourceLsn };
+    const appliedPosition = formatLsn(rows.reduce((low, row) => (BigInt(row.applied_lsn) < low ? BigInt(row.applied_lsn) : low), BigInt(rows[0]!.applied_lsn)));
+    if (slotActive === false) return { seconds: null, appliedPosition, sourceLsn };
+    let ends: Awaited<ReturnType<EndOffsets['read']>>;
+    try {
+      ends = await this.options.endOffsets.read(this.options.topics);
+    } catch (error) {
+      this.options.logger?.warn({ err: error }, `lag unknown: Kafka end offsets could not be read: ${(error as Error).message}`);
+      return { seconds: null, appliedPosition, sourceLsn };
+    }
+    const applied = new Map(rows.map((row) => [`${row.topic}/${row.partition}`, row]));
+    let seconds = 0;
+    for (const end of ends) {
+      const row = applied.get(`${end.topic}/${end.partition}`);
+      if (row && BigInt(row.next_offset) >= end.endOffset) continue;
+      if (!row) return { seconds: null, appliedPosition, sourceLsn };
+      seconds = Math.max(seconds, Math.max(0, (now.getTime() - row.updated_at.getTime()) / 1000));
+    }
     return { seconds, appliedPosition, sourceLsn };
   }
 }

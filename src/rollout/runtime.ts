@@ -8,6 +8,9 @@ import type { Connector } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import { migrate } from '../pg/bookkeeping/migrate.js';
 import { ROLLOUT_BOOKKEEPING } from '../pg/bookkeeping/rollout.js';
+import { kafkaEndOffsets } from '../reconcile/cut.js';
+import { topicFor } from '../kafka/topics.js';
+import { translateGroupId } from '../translate/setup.js';
 import { connectClient } from '../pg/connect.js';
 import { RolloutController } from './controller.js';
 import { PostgresEvidence, TranslateLagProbe } from './evidence.js';
@@ -22,10 +25,6 @@ export interface RolloutRuntime {
   close(): Promise<void>;
 }
 
-/** Translate's consumer group for this connector (its documented default). */
-export function translateGroupId(connector: Connector): string {
-  return connector.translate.groupId ?? `tandem-translate-${connector.name}`;
-}
 
 export async function openRollout(connector: Connector, logger: Logger, options: { reverseSync?: ReverseSync } = {}): Promise<RolloutRuntime> {
   const plan = buildPlan(connector);
@@ -42,7 +41,13 @@ export async function openRollout(connector: Connector, logger: Logger, options:
   } catch (error) {
     logger.warn({ err: error }, `source database unreachable; rollout evidence will have no source LSN: ${(error as Error).message}`);
   }
-  const lag = new TranslateLagProbe(target, source, translateGroupId(connector), connector.source.slot);
+  const lag = new TranslateLagProbe(target, source, {
+    groupId: translateGroupId(connector),
+    slot: connector.source.slot,
+    topics: connector.source.tables.map((table) => topicFor(connector.kafka.topicPrefix, table)),
+    endOffsets: kafkaEndOffsets(connector, logger),
+    logger,
+  });
   const controller = new RolloutController({ plan, client: target, evidence: new PostgresEvidence(target, plan.migration, lag, plan.watch.errorWindowMs), logger, reverseSync: options.reverseSync });
   return {
     plan,
