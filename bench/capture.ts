@@ -14,13 +14,14 @@
  * event is in Kafka (tandem: the slot position Kafka acknowledged reaches the WAL's end; Debezium: the
  * topic's end offsets add up to N; pg_recvlogical: it reaches --endpos). CPU seconds: the tandem
  * process (capture and its producer thread, not the broker), the pg_recvlogical process, the
- * Debezium JVM (/proc/<pid>/stat) — never the broker's nor PostgreSQL's. Debezium is also measured
+ * Debezium JVM (/proc/<pid>/stat); beside them, apart, the broker's (embedded or Apache Kafka) and
+ * the PostgreSQL walsender's that decoded the contender's slot. Debezium is also measured
  * from its connector's start, without the JVM's and Kafka Connect's startup. Brokers and the
  * registry run in their own processes. Prints figures, asserts nothing. `--only tandem-embedded,...`
  * runs a subset (recvlogical, tandem-embedded, tandem-apache, debezium); `--runs R` runs each contender
  * R times (a slot per run, runs interleaved) and shows the median run, for a machine under load.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,6 +66,8 @@ interface Result {
   cpuSeconds: number;
   /** CPU seconds the broker (embedded or Apache Kafka) used meanwhile. */
   brokerCpuSeconds?: number;
+  /** CPU seconds of the PostgreSQL walsender that decoded the slot for it (the same work for every contender). */
+  walsenderCpuSeconds?: number;
   note?: string;
 }
 
@@ -81,6 +84,38 @@ function findPgRecvlogical(): string {
     if (spawnSync(candidate, ['--version']).status === 0) return candidate;
   }
   throw new Error('pg_recvlogical not found: apt-get install postgresql-client (or postgresql-15)');
+}
+
+/**
+ * Follows the walsender serving `slot` (pg_replication_slots.active_pid) and its CPU seconds every
+ * 50 ms; stop() gives the last reading. A walsender that exits first (pg_recvlogical at --endpos)
+ * misses at most its last 50 ms.
+ */
+function sampleWalsender(admin: pg.Client, slot: string): { stop(): Promise<number | undefined> } {
+  let pid: number | undefined;
+  let cpu: number | undefined;
+  let busy = false;
+  const sample = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      if (pid === undefined) pid = (await admin.query<{ pid: number | null }>('SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows[0]?.pid ?? undefined;
+      if (pid !== undefined) cpu = processCpuSeconds(pid);
+    } catch {
+      // the walsender exited: keep the last reading
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void sample(), 50);
+  return {
+    async stop() {
+      clearInterval(timer);
+      while (busy) await sleep(5);
+      await sample();
+      return cpu;
+    },
+  };
 }
 
 const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
@@ -136,11 +171,18 @@ async function main() {
       if (RUNS > 1) process.stdout.write(`run ${run} of ${RUNS}...\n`);
       // 1. the decoding limit: pg_recvlogical with the same plugin and publication, output discarded.
       if (only.has('recvlogical')) {
+        const recvSlot = slot('bench_recvlogical', run);
         const cpuBefore = exitedChildrenCpuSeconds();
+        const walsender = sampleWalsender(admin, recvSlot);
         const started = process.hrtime.bigint();
-        const recv = spawnSync(recvlogical, ['-d', postgres.url, '--slot', slot('bench_recvlogical', run), '--start', '-o', 'proto_version=1', '-o', 'publication_names=bench', '--endpos', endLsn, '-f', '/dev/null', '--no-loop'], { encoding: 'utf8' });
-        if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr}`);
-        results.push({ name: 'pg_recvlogical (pgoutput → /dev/null)', seconds: seconds(started), cpuSeconds: exitedChildrenCpuSeconds() - cpuBefore });
+        // Timed from the start until it exits at --endpos; its CPU from this process's children's (cutime, cstime).
+        const recv = spawn(recvlogical, ['-d', postgres.url, '--slot', recvSlot, '--start', '-o', 'proto_version=1', '-o', 'publication_names=bench', '--endpos', endLsn, '-f', '/dev/null', '--no-loop'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        recv.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+        const code = await new Promise<number | null>((resolve) => recv.once('exit', resolve));
+        const elapsed = seconds(started);
+        if (code !== 0) throw new Error(`pg_recvlogical failed: ${stderr}`);
+        results.push({ name: 'pg_recvlogical (pgoutput → /dev/null)', seconds: elapsed, cpuSeconds: exitedChildrenCpuSeconds() - cpuBefore, walsenderCpuSeconds: await walsender.stop() });
       }
 
       // 2, 3. tandem capture: from its slot until the broker acknowledged every event.
@@ -161,6 +203,7 @@ async function main() {
         const metrics = createCaptureMetrics();
         const cpuBefore = process.cpuUsage();
         const brokerBefore = brokerCpu();
+        const walsender = sampleWalsender(admin, captureSlot);
         const started = process.hrtime.bigint();
         const worker = await startCapture(connector, { logger: createLogger({ level: 'warn', pretty: false }), metrics, registry: registryClient });
         const target = parseLsn(endLsn);
@@ -168,10 +211,11 @@ async function main() {
         const elapsed = seconds(started);
         const cpu = process.cpuUsage(cpuBefore);
         const brokerCpuSeconds = brokerCpu() - brokerBefore;
+        const walsenderCpuSeconds = await walsender.stop();
         await worker.stop();
         const events = (await metrics.events.get()).values.reduce((sum, value) => sum + value.value, 0);
         const bytes = (await metrics.bytes.get()).values[0]?.value ?? 0;
-        results.push({ name, seconds: elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, brokerCpuSeconds, note: `${events.toLocaleString('en-US')} events acknowledged, ${(bytes / 1e6).toFixed(1)} MB of Avro` });
+        results.push({ name, seconds: elapsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, brokerCpuSeconds, walsenderCpuSeconds, note: `${events.toLocaleString('en-US')} events acknowledged, ${(bytes / 1e6).toFixed(1)} MB of Avro` });
       }
 
       // 4. Debezium: from the JVM's start (and from its connector's start) until the topic holds every event.
@@ -181,8 +225,10 @@ async function main() {
         await kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
         const records = async () => (await kafkaAdmin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
         const brokerBefore = apacheKafkaCpu();
+        const debeziumSlot = slot('bench_debezium', run);
+        const walsender = sampleWalsender(admin, debeziumSlot);
         const started = process.hrtime.bigint();
-        const debezium = await startDebeziumSource({ bootstrap: apacheKafka.address, pgUrl: postgres.url, slot: slot('bench_debezium', run), publication: 'bench', tables: ['legacy.orders'], topicPrefix, schemas: false, workDir: path.join(dataDir, `debezium-${run}`) });
+        const debezium = await startDebeziumSource({ bootstrap: apacheKafka.address, pgUrl: postgres.url, slot: debeziumSlot, publication: 'bench', tables: ['legacy.orders'], topicPrefix, schemas: false, workDir: path.join(dataDir, `debezium-${run}`) });
         stops.push(() => debezium.stop());
         const brokerAtConnectorStart = debezium.started.then(() => apacheKafkaCpu());
         const deadline = Date.now() + 3_600_000;
@@ -194,12 +240,13 @@ async function main() {
         const done = process.hrtime.bigint();
         const cpu = debezium.cpuSeconds();
         const brokerAfter = apacheKafkaCpu();
+        const walsenderCpuSeconds = await walsender.stop();
         const connectorStart = await debezium.started;
         const total = Number(done - started) / 1e9;
         const streaming = Number(done - connectorStart.at) / 1e9;
         const startup = total - streaming;
-        results.push({ name: 'Debezium → Apache Kafka, from its connector start', seconds: streaming, cpuSeconds: cpu - connectorStart.cpuSeconds, brokerCpuSeconds: brokerAfter - (await brokerAtConnectorStart), note: `JVM and Kafka Connect startup before it: ${startup.toFixed(1)} s, ${connectorStart.cpuSeconds.toFixed(1)} CPU s` });
-        results.push({ name: 'Debezium → Apache Kafka, from JVM start', seconds: total, cpuSeconds: cpu, brokerCpuSeconds: brokerAfter - brokerBefore });
+        results.push({ name: 'Debezium → Apache Kafka, from its connector start', seconds: streaming, cpuSeconds: cpu - connectorStart.cpuSeconds, brokerCpuSeconds: brokerAfter - (await brokerAtConnectorStart), walsenderCpuSeconds, note: `JVM and Kafka Connect startup before it: ${startup.toFixed(1)} s, ${connectorStart.cpuSeconds.toFixed(1)} CPU s` });
+        results.push({ name: 'Debezium → Apache Kafka, from JVM start', seconds: total, cpuSeconds: cpu, brokerCpuSeconds: brokerAfter - brokerBefore, walsenderCpuSeconds });
         await debezium.stop();
       }
     }
@@ -237,8 +284,9 @@ function printTable(all: Result[], kafkaVersion: string, connectVersion: string 
     const rates = `runs: ${runs.map((run) => format(rate(run))).join(', ')} changes/s`;
     return { ...median, note: median.note ? `${median.note}; ${rates}` : rates };
   });
-  const header = ['#', 'contender', 'seconds', 'changes/s', 'CPU s', 'CPU s per 1M changes', 'broker CPU s'];
-  const rows = results.map((result, index) => [String(index + 1), result.name, format(result.seconds, 2), format(rate(result)), format(result.cpuSeconds, 1), format((result.cpuSeconds / CHANGES) * 1e6, 1), result.brokerCpuSeconds === undefined ? '–' : format(result.brokerCpuSeconds, 1)]);
+  const header = ['#', 'contender', 'seconds', 'changes/s', 'CPU s', 'CPU s per 1M changes', 'broker CPU s', 'walsender CPU s'];
+  const optional = (value: number | undefined) => (value === undefined ? '–' : format(value, 1));
+  const rows = results.map((result, index) => [String(index + 1), result.name, format(result.seconds, 2), format(rate(result)), format(result.cpuSeconds, 1), format((result.cpuSeconds / CHANGES) * 1e6, 1), optional(result.brokerCpuSeconds), optional(result.walsenderCpuSeconds)]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => (column >= 2 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`;
   const [, load5] = loadavg();
