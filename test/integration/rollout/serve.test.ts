@@ -1,5 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OpenFeature } from '@openfeature/server-sdk';
@@ -14,6 +17,20 @@ import { prepareTarget, recordReconcileRun, SHORT_PLAN, writeRolloutConnectorFil
 const OPS_KEY = 'ops-key-9f2c4e1a7b';
 const SERVICE_KEY = 'svc-key-3d8b6a0c52';
 const CHROMIUM = '/usr/bin/chromium';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const execFileAsync = promisify(execFile);
+
+/** A virtualenv (cached under ~/.cache/tandem) with Python's OFREP provider installed from PyPI. */
+async function pythonWithOfrepProvider(): Promise<string> {
+  const venv = path.join(homedir(), '.cache/tandem/ofrep-python-0.3.0');
+  const python = path.join(venv, 'bin/python');
+  if (!existsSync(path.join(venv, 'ready'))) {
+    await execFileAsync('python3', ['-m', 'venv', venv], { timeout: 120_000 });
+    await execFileAsync(path.join(venv, 'bin/pip'), ['install', '--quiet', 'openfeature-provider-ofrep==0.3.0'], { timeout: 300_000 });
+    writeFileSync(path.join(venv, 'ready'), '');
+  }
+  return python;
+}
 
 describe('tandem rollout serve', () => {
   let db: TestDatabase;
@@ -114,6 +131,22 @@ describe('tandem rollout serve', () => {
     const refused = await post('/api/promote', { to: 'cutover' }, { 'x-api-key': OPS_KEY });
     expect(refused.status).toBe(422);
     expect(((await refused.json()) as { error: string }).error).toMatch(/from shadow to cutover skips canary, full/);
+  });
+
+  it('serves Python services through the official OFREP provider from PyPI', async () => {
+    const python = await pythonWithOfrepProvider();
+    let inside = 'tenant-0';
+    for (let index = 0; bucketOf(inside, 'srv') > 10; index += 1) inside = `tenant-${index}`;
+    let outside = 'tenant-0';
+    for (let index = 0; bucketOf(outside, 'srv') <= 10; index += 1) outside = `tenant-${index}`;
+    await post('/api/promote', { to: 'canary', force: true, reason: 'python check' }, { 'x-api-key': OPS_KEY });
+    const { stdout } = await execFileAsync(python, [path.join(here, 'ofrep_client.py'), base, SERVICE_KEY, 'srv.read', inside, outside], { timeout: 60_000 });
+    const results = JSON.parse(stdout) as Record<string, { value: string; reason?: string; error: string | null }>;
+    expect(results[inside]).toMatchObject({ value: 'new', error: null });
+    expect(results[outside]).toMatchObject({ value: 'legacy', error: null });
+    expect(results[inside]!.reason).toContain('SPLIT');
+    expect(results['<no key>']).toMatchObject({ value: 'default', error: expect.stringContaining('TARGETING_KEY_MISSING') });
+    await post('/api/rollback', { reason: 'python check done' }, { 'x-api-key': OPS_KEY });
   });
 
   it('shows the migration console in a browser: phases with the current one, gates, criteria, trends, audit log, last reconcile report', async () => {
