@@ -6,6 +6,8 @@ import { RolloutController, cliActor } from '../../../src/rollout/controller.js'
 import { PostgresEvidence } from '../../../src/rollout/evidence.js';
 import { buildPlan } from '../../../src/rollout/plan.js';
 import { PipelineReverseSync } from '../../../src/rollout/reverse-pipeline.js';
+import { ReverseSyncSupervisor } from '../../../src/rollout/reverse-sync.js';
+import { startWatch } from '../../../src/rollout/watch.js';
 import { uniqueName } from '../../support/connector.js';
 import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
 import { testLogger } from '../../support/output.js';
@@ -80,5 +82,32 @@ describe('reverse sync at cutover', () => {
     for (let id = 200; id <= 260; id += 1) expect(rows[id], `row ${id}`).toBe(`Late ${id}`);
     const all = await target.sql<{ id: number; full_name: string }>('SELECT id, full_name FROM app.customers ORDER BY id');
     expect(rows).toEqual(Object.fromEntries(all.map((row) => [row.id, row.full_name])));
+  });
+
+  it('is started and drained by watch when the cutover and the rollback are made elsewhere (CLI, console)', async () => {
+    const plan = buildPlan(connector);
+    const elsewhere = new RolloutController({ plan, client, evidence: new PostgresEvidence(client, plan.migration, new SettableLag(), plan.watch.errorWindowMs), logger: testLogger('cli') });
+    const watchClient = await connect(target.url);
+    const watchedSync = new PipelineReverseSync(connector, testLogger('reverse-watch'));
+    const supervisor = new ReverseSyncSupervisor(watchedSync, testLogger('watch'));
+    const watchController = new RolloutController({ plan, client: watchClient, evidence: new PostgresEvidence(watchClient, plan.migration, new SettableLag(), plan.watch.errorWindowMs), logger: testLogger('watch') });
+    const watch = startWatch({ controller: watchController, client: watchClient, supervisor, logger: testLogger('watch'), intervalMs: 500, autoPromote: false, actor: { kind: 'watch', name: 'watch', osUser: null } });
+    try {
+      await elsewhere.approve({ by: 'bob' }, cliActor('bob'));
+      await elsewhere.promote({ force: true, reason: 'cut over from the CLI' }, cliActor('alice'));
+      await until(() => watchedSync.running, { describe: 'watch starting reverse sync after the cutover', timeoutMs: 30_000 });
+      await target.sql(`INSERT INTO app.customers VALUES (400, 'Via watch'); UPDATE app.customers SET full_name = 'Again' WHERE id = 3`);
+      await until(async () => (await legacyRows())[400] === 'Via watch', { describe: 'a write on new reaching legacy through the watched pipeline', timeoutMs: 60_000, intervalMs: 200 });
+      await target.sql(`INSERT INTO app.customers VALUES (401, 'Just before the rollback')`);
+      await elsewhere.rollback({ reason: 'rollback from the CLI' }, cliActor('alice'));
+      await until(() => supervisor.status === 'off' && !watchedSync.running, { describe: 'watch draining and stopping reverse sync after the rollback', timeoutMs: 60_000 });
+      const rows = await legacyRows();
+      expect([rows[3], rows[400], rows[401]]).toEqual(['Again', 'Via watch', 'Just before the rollback']);
+    } finally {
+      watch.stop();
+      await watch.done;
+      await supervisor.close();
+      await watchClient.end();
+    }
   });
 });
