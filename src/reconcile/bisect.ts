@@ -19,8 +19,8 @@ export interface ReconcileSide {
   countAndChecksum(segment: Segment): Promise<SegmentSummary>;
   /** The segment's rows, canonical. Called only for segments of at most `bisectRows` rows. */
   fetchRows(segment: Segment): Promise<CanonicalRow[]>;
-  /** Up to `parts - 1` distinct keys splitting the segment's rows into `parts` runs of about equal size, in key order. */
-  boundaries(segment: Segment, parts: number): Promise<Key[]>;
+  /** Up to `parts - 1` distinct keys splitting the segment's `rows` rows into `parts` runs of about equal size, in key order. */
+  boundaries(segment: Segment, parts: number, rows: number): Promise<Key[]>;
 }
 
 export interface BisectOptions {
@@ -81,7 +81,7 @@ export async function bisect(chunks: readonly Segment[], expected: ReconcileSide
     }
     const splitter = want.count >= got.count ? expected : actual;
     const parts = Math.min(options.factor, Math.ceil(larger / Math.max(1, Math.floor(options.bisectRows / 2))));
-    const boundaries = await splitter.boundaries(segment, Math.max(2, parts));
+    const boundaries = await splitter.boundaries(segment, Math.max(2, parts), larger);
     if (boundaries.length === 0) {
       // Cannot split further (should not happen with unique keys): compare what is there.
       await compareRows(segment);

@@ -36,8 +36,9 @@ export async function planChunks(target: ReconcileTargetSql, ordering: KeyOrderi
     const boundaries = pickEvenly(sample, chunks);
     return { chunks: chunksFrom(target.table, boundaries), method: 'sample', estimatedRows: targetRows };
   }
-  // Small, never analysed, or the target is (nearly) empty: an exact pass over the larger side's keys.
-  const side = sourceRows > targetRows ? sides.expected : sides.actual;
+  // Small or never analysed: an exact pass over the keys of the target (its key index), unless the
+  // target holds far fewer rows than the legacy side (a target being filled).
+  const side = targetRows * 2 < sourceRows ? sides.expected : sides.actual;
   const boundaries = await side.chunkBoundaries(chunkRows);
   return { chunks: chunksFrom(target.table, boundaries), method: 'scan', estimatedRows: Math.max(targetRows, sourceRows) };
 }

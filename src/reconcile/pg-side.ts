@@ -108,11 +108,9 @@ export class PgSide implements ReconcileSide {
     return toRows(await this.pool.query<(string | null)[]>(rowsQuery(this.projection, this.target.key, this.target.columns, this.ordering, segment.lower, segment.upper), 'array'), this.target.key.length);
   }
 
-  async boundaries(segment: Segment, parts: number): Promise<Key[]> {
-    const { count } = await this.countAndChecksum(segment);
-    if (count < 2) return [];
-    const rows = await this.pool.query<string[]>(boundariesQuery(this.projection, this.target.key, this.ordering, segment.lower, segment.upper, parts, count), 'array');
-    return rows;
+  async boundaries(segment: Segment, parts: number, rows: number): Promise<Key[]> {
+    if (rows < 2) return [];
+    return this.pool.query<string[]>(boundariesQuery(this.projection, this.target.key, this.ordering, segment.lower, segment.upper, parts, rows), 'array');
   }
 
   /** Whole-table boundaries every `chunkRows` rows, by one ordered pass. */

@@ -81,7 +81,7 @@ export class MemorySide implements ReconcileSide {
     return this.track(() => this.inSegment(segment));
   }
 
-  boundaries(segment: Segment, parts: number): Promise<Key[]> {
+  boundaries(segment: Segment, parts: number, _rows?: number): Promise<Key[]> {
     this.calls.boundaries += 1;
     return this.track(() => {
       const rows = this.inSegment(segment);
