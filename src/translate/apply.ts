@@ -111,7 +111,11 @@ export class Translator {
     return new Map(rows.map((row) => [row.partition, row.next_offset]));
   }
 
-  async applyBatch(client: pg.ClientBase, topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<BatchOutcome> {
+  /**
+   * `acceptGap`: the consumer already sought back to the stored offset and Kafka still starts later
+   * (offsets removed by retention or compaction), so the batch is applied from where it starts.
+   */
+  async applyBatch(client: pg.ClientBase, topic: string, partition: number, messages: readonly KafkaMessage[], acceptGap = false): Promise<BatchOutcome> {
     const source = this.sourceFor(topic);
     const decoded: (SourceChange | { poison: PoisonEvent; message: KafkaMessage })[] = [];
     for (const message of messages) {
@@ -137,7 +141,7 @@ export class Translator {
       // Commit only what follows what was committed: a batch that starts after the stored offset
       // (the consumer moved on without a batch being applied) is not applied; the caller seeks back.
       const firstOffset = BigInt(messages[0]!.offset);
-      if (stored.nextOffset > 0n && firstOffset > stored.nextOffset) {
+      if (stored.nextOffset > 0n && firstOffset > stored.nextOffset && !acceptGap) {
         await client.query('ROLLBACK');
         return { events: messages.length, skipped: messages.length, applied: 0, parked: 0, deadLettered: 0, nextOffset: stored.nextOffset.toString(), truncated: false, gap: true };
       }

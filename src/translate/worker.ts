@@ -65,6 +65,8 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
     let failure: Error | null = null;
     let lastBatchAt: Date | null = null;
     let assigned: { topic: string; partition: number }[] = [];
+    /** Partitions sought back to their stored offset after a batch that started later; the next batch is taken as Kafka's start. */
+    const soughtBack = new Set<string>();
     let resolveDone!: () => void;
     let rejectDone!: (error: Error) => void;
     const done = new Promise<void>((resolve, reject) => {
@@ -103,6 +105,7 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
 
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       translator.forgetAssignments();
+      soughtBack.clear();
       assigned = Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => (partitions as number[]).map((partition) => ({ topic, partition })));
       logger.info({ assigned: assigned.map(({ topic, partition }) => `${topic}[${partition}]`) }, `joined group ${groupId}: ${assigned.length} partition(s)`);
       void withRetries('resuming from the stored offsets', async (client) => {
@@ -129,9 +132,13 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
         const started = process.hrtime.bigint();
         const { topic, partition } = batch;
         try {
-          const outcome = await withRetries(`batch ${topic}[${partition}]@${batch.firstOffset()}`, (client) => translator.applyBatch(client, topic, partition, batch.messages));
+          const partitionKey = `${topic}:${partition}`;
+          const acceptGap = soughtBack.has(partitionKey);
+          const outcome = await withRetries(`batch ${topic}[${partition}]@${batch.firstOffset()}`, (client) => translator.applyBatch(client, topic, partition, batch.messages, acceptGap));
           if (!outcome) return;
+          soughtBack.delete(partitionKey);
           if (outcome.gap) {
+            soughtBack.add(partitionKey);
             logger.warn({ topic, partition, batchStart: batch.firstOffset(), storedNext: outcome.nextOffset }, `batch of ${topic}[${partition}] starts after the stored offset ${outcome.nextOffset}; seeking back`);
             consumer!.seek({ topic, partition, offset: outcome.nextOffset });
             return;
