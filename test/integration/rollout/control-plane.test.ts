@@ -114,6 +114,24 @@ describe('rollout control plane in PostgreSQL', () => {
     expect(entry!.evidence.reconcileRunIds).toEqual([drifted]);
   });
 
+  it('auto-promotes in watch when every criterion holds and the phase needs no approval, and never past an approval', async () => {
+    const controller = await controllerFor(await client(), rolloutConnector(db.url, SHORT_PLAN, 'auto'));
+    const watchActor = { kind: 'watch' as const, name: 'watch', osUser: null };
+    expect((await controller.watchStep(watchActor, true)).action).toBe('none');
+    await recordReconcileRun(db, 'auto', 'clean');
+    await recordReconcileRun(db, 'auto', 'clean');
+    expect((await controller.watchStep(watchActor, false)).action).toBe('none');
+    const step = await controller.watchStep(watchActor, true);
+    expect(step).toMatchObject({ action: 'promote', record: { from: 'shadow', to: 'canary', forced: false } });
+    await recordReconcileRun(db, 'auto', 'clean');
+    expect((await controller.watchStep(watchActor, true)).record).toMatchObject({ from: 'canary', to: 'full' });
+    // cutover needs an approval: watch leaves it to people.
+    expect((await controller.watchStep(watchActor, true)).action).toBe('none');
+    expect((await controller.state()).phase).toBe('full');
+    const [entry] = await readHistory(await client(), 'auto');
+    expect(entry).toMatchObject({ action: 'promote', actorKind: 'watch', reason: 'all criteria met (watch --auto-promote)' });
+  });
+
   it('approves, then cuts over with reverse sync on, and counts services’ errors as evidence', async () => {
     const connector = rolloutConnector(db.url, { ...SHORT_PLAN, rollback: { maxErrorRate: 0.1 } }, 'cut');
     const controller = await controllerFor(await client(), connector);
