@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, inject, it } from 'vitest';
-import type { BrokerTestHooks } from '../../src/embedded/broker/options.js';
 import { startRegistry } from '../../src/embedded/registry/index.js';
 import { startKafkaStack, type EmbeddedKafkaStack } from '../../src/embedded/stack.js';
 import { testKafkaKind, type TestKafkaKind } from './kafka-kind.js';
@@ -23,6 +22,7 @@ export type TestKafkaStack = Pick<EmbeddedKafkaStack, 'brokers' | 'registryUrl' 
  * - apache: the run's shared Apache Kafka node (its topics persist across test files, so tests
  *   name their topics uniquely: uniqueName() in ./connector.ts) and a fresh embedded registry;
  *   stop() stops the registry only.
+ * A test that needs a slow or lossy Kafka puts the fault proxy (./kafka-proxy.ts) in front of either.
  */
 export async function startTestKafkaStack(): Promise<TestKafkaStack> {
   if (testKafka === 'embedded') {
@@ -41,16 +41,6 @@ export async function startTestKafkaStack(): Promise<TestKafkaStack> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * The embedded stack with test hooks into the broker (delayed or dropped responses). For tests about
- * our broker only: see describeEmbeddedOnly. Tests that need a slow or lossy Kafka on both brokers
- * use the fault proxy (./kafka-proxy.ts) instead.
- */
-export async function startEmbeddedKafkaStack(brokerTestHooks: BrokerTestHooks = {}): Promise<TestKafkaStack> {
-  const stack = await startKafkaStack({ logger: testLogger('embedded-stack'), brokerTestHooks });
-  return { kind: 'embedded', brokers: stack.brokers, registryUrl: stack.registryUrl, stop: () => stack.stop() };
 }
 
 /** The shared Apache Kafka node's bootstrap address, provided by the integration globalSetup. */
