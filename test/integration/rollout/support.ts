@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { parseConnector } from '../../../src/config/load.js';
 import type { Connector } from '../../../src/config/index.js';
 import { migrate } from '../../../src/pg/bookkeeping/migrate.js';
+import { RECONCILE_BOOKKEEPING } from '../../../src/pg/bookkeeping/reconcile.js';
 import { ROLLOUT_BOOKKEEPING } from '../../../src/pg/bookkeeping/rollout.js';
 import { RolloutController } from '../../../src/rollout/controller.js';
 import type { LagEvidence } from '../../../src/rollout/criteria.js';
@@ -20,34 +21,12 @@ export async function connect(url: string): Promise<pg.Client> {
   return client;
 }
 
-/**
- * Rollout's tables, and reconcile's `tandem.reconcile_run` in the shape reconcile records (through
- * reconcile's own migration once it is in the tree), so tests drive reconcile evidence directly.
- */
+/** Rollout's tables, and reconcile's (its own migration), so tests drive reconcile evidence directly. */
 export async function prepareTarget(db: TestDatabase): Promise<void> {
   const client = await connect(db.url);
   try {
     await migrate(client, ROLLOUT_BOOKKEEPING);
-    const reconcileBookkeeping = path.join(repoRoot, 'src/pg/bookkeeping/reconcile.ts');
-    if (existsSync(reconcileBookkeeping)) {
-      const module = (await import(reconcileBookkeeping)) as Record<string, unknown>;
-      const bookkeeping = Object.values(module).find((value) => typeof value === 'object' && value !== null && 'migrations' in value);
-      if (bookkeeping) {
-        await migrate(client, bookkeeping as Parameters<typeof migrate>[1]);
-        return;
-      }
-    }
-    await client.query(`CREATE TABLE IF NOT EXISTS tandem.reconcile_run (
-      id bigserial PRIMARY KEY,
-      connector text NOT NULL,
-      started_at timestamptz NOT NULL,
-      finished_at timestamptz,
-      status text NOT NULL CHECK (status IN ('clean', 'drift', 'error')),
-      direction text NOT NULL CHECK (direction IN ('forward', 'reverse')),
-      cut jsonb,
-      drift_rows bigint NOT NULL DEFAULT 0,
-      tables jsonb
-    )`);
+    await migrate(client, RECONCILE_BOOKKEEPING);
   } finally {
     await client.end();
   }
