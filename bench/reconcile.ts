@@ -23,7 +23,7 @@ import type { Connector } from '../src/config/index.js';
 import { parseConnector } from '../src/config/load.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../src/embedded/postgres.js';
 import { lookup } from '../src/mapping/helpers.js';
-import type { ReconcileTargetSql } from '../src/mapping/reconcile-sql.js';
+import { rowHashExpression, type ReconcileTargetSql } from '../src/mapping/reconcile-sql.js';
 import { createLogger } from '../src/observability/logger.js';
 import { quoteIdent } from '../src/pg/identifiers.js';
 import { runReconcile, type ReconcileResult } from '../src/reconcile/run.js';
@@ -138,7 +138,7 @@ async function benchSize(rows: number, a: RunningPostgres, b: RunningPostgres): 
 
   // Two clusters: tandem against one hashing scan of each side, both at once.
   const crossClean = await reconcileRun(two);
-  const hash = (projection: string) => `SELECT count(*), sum(hashtextextended(p::text, 0)) FROM (${projection}) AS p`;
+  const hash = (projection: string) => `SELECT count(*), sum(${rowHashExpression(target)}) FROM (${projection}) AS p`;
   const hashing = await timed(() => Promise.all([sql(urlA, hash(target.expected)), sql(urlB, hash(target.actual))]));
 
   // Peer on its own ground: same-shape copies (the mapped legacy rows materialised), drift included.

@@ -100,7 +100,7 @@ export class PgSide implements ReconcileSide {
   ) {}
 
   async countAndChecksum(segment: Segment): Promise<SegmentSummary> {
-    const [row] = await this.pool.query<{ n: string; h: string }>(checksumQuery(this.projection, this.target.key, this.ordering, segment.lower, segment.upper));
+    const [row] = await this.pool.query<{ n: string; h: string }>(checksumQuery(this.projection, this.target, this.ordering, segment.lower, segment.upper));
     return { count: Number(row!.n), checksum: row!.h };
   }
 

@@ -153,3 +153,28 @@ describe('reconcile beside a concurrent writer', () => {
     expect(commitsDuringRun).toBeGreaterThan(0);
   });
 });
+
+describe('the row checksum tells apart exactly what the row comparison does', () => {
+  it.each([
+    ['numeric scale', 'numeric', `'1.5'`, `'1.50'`],
+    ['timestamp precision', 'timestamp(6) without time zone', `'2024-01-01 10:00:00.123456'`, `'2024-01-01 10:00:00.123'`],
+    ['NULL and empty string', 'text', 'NULL', `''`],
+    ['case under a case-insensitive collation', 'text COLLATE app_ci', `'Alice'`, `'alice'`],
+    ['negative and positive zero', 'double precision', `'-0'`, `'0'`],
+    ['an interval of one day and of 24 hours', 'interval', `'1 day'`, `'24 hours'`],
+    ['jsonb key order is one value', 'jsonb', `'{"a":1,"b":2}'`, `'{"b":2,"a":1}'`],
+  ])('%s', async (name, type, left, right) => {
+    const { checksumQuery } = await import('../../../src/mapping/reconcile-sql.js');
+    const db = await createTestDatabase('reconcile_hash');
+    await db.sql(`CREATE COLLATION IF NOT EXISTS app_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`);
+    const baseType = type.replace(/ COLLATE .*/, '');
+    const target = { key: [{ name: 'id', type: 'integer' }], columns: ['v'], columnTypes: { id: 'integer', v: baseType } };
+    const sum = async (value: string) => {
+      const query = checksumQuery(`SELECT 1 AS id, (${value})::${type} AS v`, target, { collateC: false }, null, null);
+      return (await db.sql<{ h: string }>(query.text, [...query.values]))[0]!.h;
+    };
+    const textEqual = (await db.sql<{ same: boolean }>(`SELECT ((${left})::${type})::text COLLATE "C" IS NOT DISTINCT FROM ((${right})::${type})::text COLLATE "C" AS same`))[0]!.same;
+    // Equal checksums exactly when the canonical text is equal.
+    expect({ name, equalChecksums: (await sum(left)) === (await sum(right)) }).toEqual({ name, equalChecksums: textEqual });
+  });
+});
