@@ -189,6 +189,7 @@ async function main() {
     }
     const translateSeconds = (performance.now() - applyStarted) / 1000;
     await worker.stop();
+    const { rows: batchStats } = await target.query<{ batches: string; average: string }>('SELECT count(*)::text AS batches, round(avg(last_offset - first_offset + 1))::text AS average FROM tandem.translate_batches');
 
     // (b) the same final rows, straight into PostgreSQL.
     await target.query(`CREATE TEMP TABLE direct_stage (op text, id bigint, customer_id int, sku text, qty int, price numeric(10,2), status text, note text, created_at timestamptz, updated_at timestamptz)`);
@@ -262,6 +263,7 @@ async function main() {
     const rate = (count: number, seconds: number) => `${Math.round(count / seconds).toLocaleString('en-US')} events/s`;
     console.log('');
     console.log(`(a) tandem translate:        ${EVENTS} events in ${translateSeconds.toFixed(1)} s = ${rate(EVENTS, translateSeconds)}`);
+    console.log(`    ${batchStats[0]!.batches} batches of ${batchStats[0]!.average} events on average`);
     console.log(`(b) direct COPY + upsert:    ${EVENTS} events in ${directSeconds.toFixed(1)} s = ${rate(EVENTS, directSeconds)}`);
     console.log(`    ratio (a)/(b): ${(directSeconds / translateSeconds).toFixed(2)} (target ≥ 0.7); final rows ${rows.rows[0]!.n}, rows differing between (a) and (b): ${same.rows[0]!.differ}`);
     console.log(`(c) steady load ${Math.round(achieved)} changes/s for ${STEADY_SECONDS} s, capture + translate: end-to-end lag p50 ${(lag[0]!.p50 * 1000).toFixed(0)} ms, p99 ${(lag[0]!.p99 * 1000).toFixed(0)} ms (target p99 < 1 s)`);

@@ -18,7 +18,8 @@ export function createConsumer(kafka: Kafka, settings: ConsumerSettings): Consum
     sessionTimeout: settings.sessionTimeoutMs ?? 30_000,
     rebalanceTimeout: 60_000,
     heartbeatInterval: Math.min(3_000, Math.floor((settings.sessionTimeoutMs ?? 30_000) / 3)),
-    maxBytesPerPartition: settings.maxBytesPerPartition ?? 4 * 1024 * 1024,
+    maxBytesPerPartition: settings.maxBytesPerPartition ?? 8 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
     maxWaitTimeInMs: 100,
     retry: { retries: 10, initialRetryTime: 300 },
   });
