@@ -187,6 +187,8 @@ export const connectorSchema = z
         chunkRows: z.number().int().min(100).default(50_000),
         /** An unequal segment of at most this many rows is compared row by row; larger ones are bisected. */
         bisectRows: z.number().int().min(10).default(2_000),
+        /** A larger unequal segment of at most this many rows is compared by its rows' hashes, then only the differing rows fetched. */
+        hashListRows: z.number().int().min(0).default(100_000),
         /** Segments an unequal segment is split into. */
         bisectFactor: z.number().int().min(2).max(256).default(16),
         /** Chunks compared at the same time (one connection per side each). */

@@ -208,6 +208,12 @@ export function checksumQuery(projection: string, target: Pick<ReconcileTargetSq
   return { text: `SELECT count(*)::text AS n, COALESCE(sum(${rowHashExpression(target)}), 0)::text AS h FROM (${projection}) AS p${where.text}`, values: where.values };
 }
 
+/** Each row's key (as text) and 64-bit hash in a segment. */
+export function hashesQuery(projection: string, target: Pick<ReconcileTargetSql, 'key' | 'columns' | 'columnTypes'>, ordering: KeyOrdering, lower: readonly string[] | null, upper: readonly string[] | null): SqlQuery {
+  const where = segmentWhere(target.key, ordering, lower, upper);
+  return { text: `SELECT ${target.key.map((column) => `p.${quoteIdent(column.name)}::text`).join(', ')}, ${rowHashExpression(target)}::text FROM (${projection}) AS p${where.text}`, values: where.values };
+}
+
 /** Every row of a segment, each value as text (key columns first). */
 export function rowsQuery(projection: string, key: readonly KeyColumn[], columns: readonly string[], ordering: KeyOrdering, lower: readonly string[] | null, upper: readonly string[] | null): SqlQuery {
   const where = segmentWhere(key, ordering, lower, upper);

@@ -6,7 +6,12 @@
  * splitter are interfaces: PostgreSQL in `pg-side.ts`, arrays in the unit tests.
  */
 import { diffRows, type CanonicalRow, type RowDifference } from './row-diff.js';
-import { splitAt, type Key, type Segment } from './segment.js';
+import { keyId, splitAt, type Key, type Segment } from './segment.js';
+
+export interface KeyHash {
+  readonly key: Key;
+  readonly hash: string;
+}
 
 export interface SegmentSummary {
   readonly count: number;
@@ -19,6 +24,10 @@ export interface ReconcileSide {
   countAndChecksum(segment: Segment): Promise<SegmentSummary>;
   /** The segment's rows, canonical. Called only for segments of at most `bisectRows` rows. */
   fetchRows(segment: Segment): Promise<CanonicalRow[]>;
+  /** Each row's key and 64-bit hash (the one the checksum sums), for segments of at most `hashListRows` rows. */
+  fetchHashes(segment: Segment): Promise<KeyHash[]>;
+  /** The rows with these keys, canonical (keys without a row are left out). */
+  rowsByKey(keys: readonly Key[]): Promise<CanonicalRow[]>;
   /** Up to `parts - 1` distinct keys splitting the segment's `rows` rows into `parts` runs of about equal size, in key order. */
   boundaries(segment: Segment, parts: number, rows: number): Promise<Key[]>;
 }
@@ -28,6 +37,11 @@ export interface BisectOptions {
   columns: readonly string[];
   /** A segment with at most this many rows on both sides is compared row by row. */
   bisectRows: number;
+  /**
+   * A larger unequal segment with at most this many rows is compared by its rows' hashes (one
+   * pass per side), then only the rows whose hash differs are fetched; above it, it is bisected.
+   */
+  hashListRows?: number;
   /** Segments an unequal segment is split into. */
   factor: number;
   /** Segments compared at the same time. */
@@ -67,6 +81,37 @@ export async function bisect(chunks: readonly Segment[], expected: ReconcileSide
     result.different.push(...diff.different);
   };
 
+  const compareHashes = async (segment: Segment): Promise<void> => {
+    const [want, got] = await Promise.all([expected.fetchHashes(segment), actual.fetchHashes(segment)]);
+    const actualHashes = new Map(got.map((item) => [keyId(item.key), item]));
+    const differing: Key[] = [];
+    let rows = got.length;
+    for (const item of want) {
+      const id = keyId(item.key);
+      const other = actualHashes.get(id);
+      if (!other) {
+        result.missing.push(item.key);
+        rows += 1;
+      } else {
+        actualHashes.delete(id);
+        if (other.hash !== item.hash) differing.push(item.key);
+      }
+    }
+    for (const item of actualHashes.values()) result.extra.push(item.key);
+    result.rowsCompared += rows;
+    result.segmentsFetched += 1;
+    result.rowsFetched += want.length + got.length;
+    for (let start = 0; start < differing.length; start += options.bisectRows) {
+      const keys = differing.slice(start, start + options.bisectRows);
+      const [wantRows, gotRows] = await Promise.all([expected.rowsByKey(keys), actual.rowsByKey(keys)]);
+      const diff = diffRows(options.columns, wantRows, gotRows);
+      result.different.push(...diff.different);
+      // A hash that differs while the row text is equal cannot happen; a row gone meanwhile cannot either (one snapshot).
+      result.missing.push(...diff.missing);
+      result.extra.push(...diff.extra);
+    }
+  };
+
   const compare = async (segment: Segment): Promise<Segment[]> => {
     const [want, got] = await Promise.all([expected.countAndChecksum(segment), actual.countAndChecksum(segment)]);
     result.segmentsCompared += 1;
@@ -77,6 +122,10 @@ export async function bisect(chunks: readonly Segment[], expected: ReconcileSide
     const larger = Math.max(want.count, got.count);
     if (larger <= options.bisectRows) {
       await compareRows(segment);
+      return [];
+    }
+    if (larger <= (options.hashListRows ?? 0)) {
+      await compareHashes(segment);
       return [];
     }
     const splitter = want.count >= got.count ? expected : actual;

@@ -6,9 +6,9 @@
  */
 import pg from 'pg';
 import { TandemError } from '../errors.js';
-import { boundariesQuery, checksumQuery, rowsByKeyQuery, rowsQuery, type KeyOrdering, type ReconcileTargetSql, type SqlQuery } from '../mapping/reconcile-sql.js';
+import { boundariesQuery, checksumQuery, hashesQuery, rowsByKeyQuery, rowsQuery, type KeyOrdering, type ReconcileTargetSql, type SqlQuery } from '../mapping/reconcile-sql.js';
 import { connectClient, describeUrl, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
-import type { ReconcileSide, SegmentSummary } from './bisect.js';
+import type { KeyHash, ReconcileSide, SegmentSummary } from './bisect.js';
 import type { CanonicalRow } from './row-diff.js';
 import type { Key, Segment } from './segment.js';
 
@@ -106,6 +106,12 @@ export class PgSide implements ReconcileSide {
 
   async fetchRows(segment: Segment): Promise<CanonicalRow[]> {
     return toRows(await this.pool.query<(string | null)[]>(rowsQuery(this.projection, this.target.key, this.target.columns, this.ordering, segment.lower, segment.upper), 'array'), this.target.key.length);
+  }
+
+  async fetchHashes(segment: Segment): Promise<KeyHash[]> {
+    const keyLength = this.target.key.length;
+    const rows = await this.pool.query<string[]>(hashesQuery(this.projection, this.target, this.ordering, segment.lower, segment.upper), 'array');
+    return rows.map((row) => ({ key: row.slice(0, keyLength), hash: row[keyLength]! }));
   }
 
   async boundaries(segment: Segment, parts: number, rows: number): Promise<Key[]> {

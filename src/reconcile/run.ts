@@ -188,6 +188,7 @@ async function compareTable(table: ReconcileTargetSql, ordering: KeyOrdering, po
   const result = await bisect(plan.chunks, expected, actual, {
     columns: table.columns,
     bisectRows: settings.bisectRows,
+    hashListRows: settings.hashListRows,
     factor: settings.bisectFactor,
     parallelism: settings.parallelism,
     signal: options.signal,

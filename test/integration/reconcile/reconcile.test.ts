@@ -39,7 +39,8 @@ describe('reconcile reports injected drift exactly', () => {
   });
 
   for (const k of [1, 7, 100, 1000]) {
-    it(`k=${k}: changed, deleted and extra rows in app.customer (integer key) and app.account (composite text key), no more, no fewer`, async () => {
+    const mode = k === 1 || k === 100 ? { name: 'hash lists', settings: {} } : { name: 'bisection to rows', settings: { hashListRows: 0 } };
+    it(`k=${k}: changed, deleted and extra rows in app.customer (integer key) and app.account (composite text key), no more, no fewer (${mode.name})`, async () => {
       await db.sql(`TRUNCATE app.customer, app.customer_address, app.account`);
       const { fillTarget } = await import('./fixture.js');
       await fillTarget(db);
@@ -51,7 +52,7 @@ describe('reconcile reports injected drift exactly', () => {
       const accountsDeleted = await db.sql<{ tenant: string; code: string }>(`DELETE FROM app.account WHERE (tenant, code) IN (${pick('app.account', 'tenant, code', k)}) RETURNING tenant, code`);
       const accountsExtra = await db.sql<{ tenant: string; code: string }>(`INSERT INTO app.account SELECT 'Ünïcode tenant', 'x-' || i, 'extra', NULL FROM generate_series(1, ${k}) AS i RETURNING tenant, code`);
 
-      const result = await runReconcile(shopConnector(db), { logger: silentLogger });
+      const result = await runReconcile(shopConnector(db, mode.settings), { logger: silentLogger });
       const customer = table(result, 'app.customer');
       expect(ids(customer.different.map((item) => item.key))).toEqual(ids(changed.map((row) => [row.id])));
       expect(ids(customer.missing)).toEqual(ids(deleted.map((row) => [row.id])));

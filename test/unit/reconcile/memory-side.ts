@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ReconcileSide, SegmentSummary } from '../../../src/reconcile/bisect.js';
+import type { KeyHash, ReconcileSide, SegmentSummary } from '../../../src/reconcile/bisect.js';
 import type { CanonicalRow } from '../../../src/reconcile/row-diff.js';
 import type { Key, Segment } from '../../../src/reconcile/segment.js';
 
@@ -20,7 +20,7 @@ export const naturalOrder: KeyOrder = (a, b) => {
 /** A side over an array, for the algorithm's unit tests; counts its calls and concurrency. */
 export class MemorySide implements ReconcileSide {
   readonly rows: CanonicalRow[];
-  calls = { countAndChecksum: 0, fetchRows: 0, boundaries: 0 };
+  calls = { countAndChecksum: 0, fetchRows: 0, fetchHashes: 0, rowsByKey: 0, boundaries: 0 };
   running = 0;
   maxRunning = 0;
 
@@ -79,6 +79,24 @@ export class MemorySide implements ReconcileSide {
   fetchRows(segment: Segment): Promise<CanonicalRow[]> {
     this.calls.fetchRows += 1;
     return this.track(() => this.inSegment(segment));
+  }
+
+  fetchHashes(segment: Segment): Promise<KeyHash[]> {
+    this.calls.fetchHashes += 1;
+    return this.track(() => {
+      const [from, to] = this.range(segment);
+      const out: KeyHash[] = [];
+      for (let index = from; index < to; index += 1) out.push({ key: this.rows[index]!.key, hash: this.hashes[index]!.toString() });
+      return out;
+    });
+  }
+
+  rowsByKey(keys: readonly Key[]): Promise<CanonicalRow[]> {
+    this.calls.rowsByKey += 1;
+    return this.track(() => {
+      const wanted = new Set(keys.map((key) => JSON.stringify(key)));
+      return this.rows.filter((row) => wanted.has(JSON.stringify(row.key)));
+    });
   }
 
   boundaries(segment: Segment, parts: number, _rows?: number): Promise<Key[]> {
