@@ -7,11 +7,13 @@
 #       (TANDEM_CACHE defaults to ~/.cache/tandem). Needs Maven the first time; once cached it
 #       returns at once and works offline.
 #   scripts/apache-kafka.sh start --port P --data-dir D [--controller-port C]
+#                                 [--sasl-plain USER:PASSWORD --sasl-port S]
 #       Runs one KRaft node (broker + controller) on 127.0.0.1:P, its controller on C (a free port
 #       when not given). Formats D on first use and keeps its data across restarts. Prints exactly
 #       `ready 127.0.0.1:P` on stdout once clients can connect, then runs until SIGTERM or SIGINT,
 #       which it forwards to the JVM before exiting 0. The server log is D/server.log.
-#       `--port 0` picks a free port (the ready line names it).
+#       `--port 0` picks a free port (the ready line names it). With --sasl-plain, a second
+#       listener on 127.0.0.1:S requires SASL/PLAIN with these credentials.
 #   scripts/apache-kafka.sh version
 #       Prints the pinned Apache Kafka version.
 set -euo pipefail
@@ -29,7 +31,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -81,15 +83,21 @@ free_port() {
 }
 
 start() {
-  local port="" data_dir="" controller_port=""
+  local port="" data_dir="" controller_port="" sasl_plain="" sasl_port=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --port) port="${2:-}"; shift 2 ;;
       --data-dir) data_dir="${2:-}"; shift 2 ;;
       --controller-port) controller_port="${2:-}"; shift 2 ;;
-      *) die "unknown option '$1' for start: use start --port P --data-dir D [--controller-port C]" ;;
+      --sasl-plain) sasl_plain="${2:-}"; shift 2 ;;
+      --sasl-port) sasl_port="${2:-}"; shift 2 ;;
+      *) die "unknown option '$1' for start: use start --port P --data-dir D [--controller-port C] [--sasl-plain USER:PASSWORD --sasl-port S]" ;;
     esac
   done
+  if [[ -n "$sasl_plain$sasl_port" ]]; then
+    [[ "$sasl_plain" =~ ^[^:\"]+:[^\"]+$ ]] || die "--sasl-plain needs USER:PASSWORD (no quotes or backslashes)"
+    [[ "$sasl_port" =~ ^[1-9][0-9]*$ && "$sasl_port" -le 65535 ]] || die "--sasl-plain needs --sasl-port S (a free TCP port for the SASL_PLAINTEXT listener)"
+  fi
   [[ "$port" =~ ^[0-9]+$ && "$port" -le 65535 ]] || die "start needs --port P (a TCP port, 0 for any free one)"
   [[ -n "$data_dir" ]] || die "start needs --data-dir D (a folder for the broker's logs and metadata)"
   require_java
@@ -98,6 +106,17 @@ start() {
   port_in_use "$port" && die "port $port on 127.0.0.1 is already in use: choose another --port"
   [[ -z "$controller_port" ]] && controller_port="$(free_port)"
   [[ "$controller_port" != "$port" ]] || die "--controller-port must differ from --port ($port)"
+  local listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port"
+  local advertised="PLAINTEXT://127.0.0.1:$port"
+  local sasl_config=""
+  if [[ -n "$sasl_plain" ]]; then
+    port_in_use "$sasl_port" && die "port $sasl_port on 127.0.0.1 is already in use: choose another --sasl-port"
+    local sasl_user="${sasl_plain%%:*}" sasl_password="${sasl_plain#*:}"
+    listeners+=",SASL_PLAINTEXT://127.0.0.1:$sasl_port"
+    advertised+=",SASL_PLAINTEXT://127.0.0.1:$sasl_port"
+    sasl_config="sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"$sasl_user\" password=\"$sasl_password\" user_$sasl_user=\"$sasl_password\";"
+  fi
 
   mkdir -p "$data_dir"
   data_dir="$(cd "$data_dir" && pwd)"
@@ -107,11 +126,12 @@ start() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+$sasl_config
 log.dirs=$data_dir/data
 auto.create.topics.enable=false
 num.partitions=1
@@ -151,7 +171,12 @@ EOF
 
   if [[ ! -f "$data_dir/data/meta.properties" ]]; then
     local cluster_id
-    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    # A random UUID in URL-safe base64, like `kafka-storage.sh random-uuid`; one that starts with '-'
+    # would read as an option, so (like Kafka's Uuid.randomUuid) draw again.
+    cluster_id="-"
+    while [[ "$cluster_id" == -* ]]; do
+      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+    done
     java "${java_opts[@]}" kafka.tools.StorageTool format --ignore-formatted \
       --cluster-id "$cluster_id" --config "$config" >>"$log" 2>&1 ||
       die "formatting KRaft storage in $data_dir/data failed (see $log): remove $data_dir and start again"

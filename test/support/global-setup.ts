@@ -2,17 +2,20 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/embedded/postgres.js';
 import { repoRoot } from './cli.js';
-import { testKafkaKind } from './kafka-kind.js';
+import { TEST_SASL_PLAIN, testKafkaKind } from './kafka-kind.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     postgresUrl: string;
     /** host:port of the run's Apache Kafka node; '' unless TANDEM_TEST_KAFKA=apache. */
     apacheKafkaBootstrap: string;
+    /** host:port of its SASL_PLAINTEXT listener (credentials: TEST_SASL_PLAIN in ./kafka-kind.ts). */
+    apacheKafkaSaslBootstrap: string;
   }
 }
 
@@ -25,6 +28,7 @@ export default async function setup(project: TestProject) {
   const [postgres, kafka] = await Promise.all([startEmbeddedPostgres(), kind === 'apache' ? startApacheKafka() : Promise.resolve(null)]);
   project.provide('postgresUrl', postgres.url);
   project.provide('apacheKafkaBootstrap', kafka?.bootstrap ?? '');
+  project.provide('apacheKafkaSaslBootstrap', kafka?.saslBootstrap ?? '');
   if (kafka) console.log(`integration tests run against Apache Kafka ${kafka.version} at ${kafka.bootstrap} (TANDEM_TEST_KAFKA=apache)`);
   return async () => {
     await Promise.all([postgres.stop(), kafka?.stop()]);
@@ -33,6 +37,7 @@ export default async function setup(project: TestProject) {
 
 interface ApacheKafka {
   bootstrap: string;
+  saslBootstrap: string;
   version: string;
   stop(): Promise<void>;
 }
@@ -43,7 +48,9 @@ const STARTUP_TIMEOUT_MS = 180_000;
 /** `scripts/apache-kafka.sh start --port 0`, as documented: waits for its `ready host:port` line. */
 async function startApacheKafka(): Promise<ApacheKafka> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-apache-kafka-'));
-  const child = spawn('bash', [script, 'start', '--port', '0', '--data-dir', dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const saslPort = await freePort();
+  const args = ['start', '--port', '0', '--data-dir', dataDir, '--sasl-plain', TEST_SASL_PLAIN, '--sasl-port', String(saslPort)];
+  const child = spawn('bash', [script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => output.push(line));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -74,6 +81,7 @@ async function startApacheKafka(): Promise<ApacheKafka> {
   });
   return {
     bootstrap,
+    saslBootstrap: `127.0.0.1:${saslPort}`,
     version,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -82,4 +90,15 @@ async function startApacheKafka(): Promise<ApacheKafka> {
       if (code !== 0) throw new Error(`Apache Kafka stopped with exit code ${code} (expected 0 after SIGTERM); output:\n${output.slice(-40).join('\n')}`);
     },
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -14,3 +14,6 @@ export function testKafkaKind(): TestKafkaKind {
   }
   return value;
 }
+
+/** The SASL/PLAIN user:password of the test brokers' SASL listeners (embedded --sasl-plain, Apache --sasl-plain). */
+export const TEST_SASL_PLAIN = 'app:s3cret';

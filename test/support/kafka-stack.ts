@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, inject, it } from 'vitest';
 import { startRegistry } from '../../src/embedded/registry/index.js';
 import { startKafkaStack, type EmbeddedKafkaStack } from '../../src/embedded/stack.js';
-import { testKafkaKind, type TestKafkaKind } from './kafka-kind.js';
+import { startTestBroker } from './embedded-broker.js';
+import { TEST_SASL_PLAIN, testKafkaKind, type TestKafkaKind } from './kafka-kind.js';
 import { testLogger } from './output.js';
 
 export { testKafkaKind, type TestKafkaKind };
@@ -41,6 +42,29 @@ export async function startTestKafkaStack(): Promise<TestKafkaStack> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Kafka listener that requires SASL/PLAIN as `username`/`password`; stop() stops what the test owns. */
+export interface TestSaslKafka {
+  brokers: string[];
+  username: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Kafka behind SASL/PLAIN: a fresh embedded broker started with --sasl-plain, or the SASL_PLAINTEXT
+ * listener of the run's Apache Kafka node (scripts/apache-kafka.sh --sasl-plain).
+ */
+export async function startTestSaslKafka(): Promise<TestSaslKafka> {
+  const [username, password] = TEST_SASL_PLAIN.split(':') as [string, string];
+  if (testKafka === 'embedded') {
+    const broker = await startTestBroker({ saslPlain: TEST_SASL_PLAIN });
+    return { brokers: broker.brokers, username, password, stop: () => broker.stop() };
+  }
+  const bootstrap = inject('apacheKafkaSaslBootstrap');
+  if (!bootstrap) throw new Error('TANDEM_TEST_KAFKA=apache but the Apache Kafka node has no SASL listener: run the integration project (its globalSetup starts it)');
+  return { brokers: [bootstrap], username, password, stop: async () => undefined };
 }
 
 /** The shared Apache Kafka node's bootstrap address, provided by the integration globalSetup. */

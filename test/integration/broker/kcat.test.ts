@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../support/connector.js';
-import { kafkaClient, startTestBroker } from '../../support/embedded-broker.js';
-import { itEmbeddedOnly, startTestKafkaStack, testKafka, type TestKafkaStack } from '../../support/kafka-stack.js';
+import { kafkaClient } from '../../support/embedded-broker.js';
+import { startTestKafkaStack, startTestSaslKafka, testKafka, type TestKafkaStack } from '../../support/kafka-stack.js';
 
 let stack: TestKafkaStack;
 
@@ -67,12 +67,17 @@ describe(`Kafka behaviour through kcat (librdkafka, ${testKafka} broker)`, () =>
     expect(second.trim()).toBe('5');
   });
 
-  itEmbeddedOnly('authenticates with SASL/PLAIN', 'SASL/PLAIN is our broker option (--sasl-plain); the shared Apache Kafka node has a PLAINTEXT listener only', async () => {
-    const secured = await startTestBroker({ saslPlain: 'app:s3cret', autoCreateTopics: true });
+  it('authenticates with SASL/PLAIN and refuses a wrong password', async () => {
+    const secured = await startTestSaslKafka();
     try {
-      const sasl = (password: string) => ['-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', 'sasl.username=app', '-X', `sasl.password=${password}`];
-      await kcat([...sasl('s3cret'), '-P', '-t', 'private'], 'secret message\n', secured.brokers[0]);
-      const read = await kcat([...sasl('s3cret'), '-C', '-t', 'private', '-o', 'beginning', '-e', '-q'], undefined, secured.brokers[0]);
+      const sasl = (password: string) => ['-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', `sasl.username=${secured.username}`, '-X', `sasl.password=${password}`];
+      const topic = uniqueName('private');
+      const admin = kafkaClient(secured.brokers, { sasl: { mechanism: 'plain', username: secured.username, password: secured.password } }).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic }] });
+      await admin.disconnect();
+      await kcat([...sasl(secured.password), '-P', '-t', topic], 'secret message\n', secured.brokers[0]);
+      const read = await kcat([...sasl(secured.password), '-C', '-t', topic, '-o', 'beginning', '-e', '-q'], undefined, secured.brokers[0]);
       expect(read.trim()).toBe('secret message');
       await expect(kcat([...sasl('wrong'), '-L', '-m', '3'], undefined, secured.brokers[0])).rejects.toThrow(/Authentication failed|authentication/i);
     } finally {
