@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import { migrate } from '../pg/bookkeeping/migrate.js';
 import { TARGET_BOOKKEEPING } from '../pg/bookkeeping/target.js';
 import { connectClient } from '../pg/connect.js';
+import { originClient, replicationOriginName } from '../pg/replication-origin.js';
 import { Translator } from './apply.js';
 import { createDeadLetterSink, type DeadLetterSink } from './dead-letters.js';
 import type { TranslateMetrics } from './metrics.js';
@@ -42,7 +43,10 @@ export async function prepareTranslator(connector: Connector, kafka: Kafka, opti
   } finally {
     await setup.end().catch(() => undefined);
   }
-  const pool = new pg.Pool({ connectionString: connector.target.url, max: options.poolSize ?? connector.translate.concurrency + 2 });
+  // Every apply connection marks its transactions with a replication origin, so capture on the
+  // target (reverse sync) does not send them back; a role that may not set one up stops translate here.
+  const origin = originClient(replicationOriginName(connector.name), connector.target.url);
+  const pool = new pg.Pool({ connectionString: connector.target.url, max: options.poolSize ?? connector.translate.concurrency + 2, Client: origin });
   pool.on('error', (error) => logger.warn({ err: error }, 'idle target connection failed'));
   let sourceClient: pg.Client | null = null;
   const deadLetters = createDeadLetterSink(kafka);
@@ -70,11 +74,17 @@ export async function prepareTranslator(connector: Connector, kafka: Kafka, opti
     metrics: options.metrics,
     logger,
   });
-  const client = await pool.connect();
   try {
-    await translator.registerTopics(client);
-  } finally {
-    client.release();
+    const client = await pool.connect();
+    try {
+      await translator.registerTopics(client);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await deadLetters.close().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    throw error;
   }
   return {
     translator,
