@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { beforeEach } from 'vitest';
+import { afterAll, beforeEach, type RunnerTestFile as File, type RunnerTestSuite as Suite } from 'vitest';
 import type { LevelWithSilent } from 'pino';
 import { createLogger, type Logger } from '../../src/observability/logger.js';
 
@@ -67,11 +67,25 @@ export function describeOutputTails(): string {
     .join('\n');
 }
 
+let printed = false;
+
 beforeEach((context) => {
   currentTest += 1;
   for (const source of sources.values()) if (source.alive?.()) source.lastTest = currentTest;
   context.onTestFailed(() => {
     const tails = describeOutputTails();
     if (tails) console.error(`output of "${context.task.name}" (it failed):\n${tails}`);
+    printed = true;
   });
+});
+
+// A failed beforeAll/afterAll fails its suite without any test failing: print every tail then.
+afterAll(({}, file) => {
+  const failedSuite = (task: Readonly<Suite | File>): boolean => task.result?.state === 'fail' || task.tasks.some((child) => child.type === 'suite' && failedSuite(child));
+  if (printed || !failedSuite(file)) return;
+  const tails = [...sources.values()]
+    .filter((source) => source.lines.length > 0)
+    .map((source) => `── last ${Math.min(TAIL_LINES, source.lines.length)} lines of ${source.name} ──\n${source.lines.slice(-TAIL_LINES).join('\n')}`)
+    .join('\n');
+  if (tails) console.error(`output of ${file.name} (a suite hook failed):\n${tails}`);
 });
