@@ -189,6 +189,8 @@ export const connectorSchema = z
         bisectRows: z.number().int().min(10).default(2_000),
         /** A larger unequal segment of at most this many rows is compared by its rows' hashes, then only the differing rows fetched. */
         hashListRows: z.number().int().min(0).default(100_000),
+        /** Source and target in one database: compare each chunk with one query joining both sides (one snapshot) instead of a checksum on each. */
+        joinSameDatabase: z.boolean().default(true),
         /** Segments an unequal segment is split into. */
         bisectFactor: z.number().int().min(2).max(256).default(16),
         /** Chunks compared at the same time (one connection per side each). */

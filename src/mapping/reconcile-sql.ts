@@ -208,6 +208,30 @@ export function checksumQuery(projection: string, target: Pick<ReconcileTargetSq
   return { text: `SELECT count(*)::text AS n, COALESCE(sum(${rowHashExpression(target)}), 0)::text AS h FROM (${projection}) AS p${where.text}`, values: where.values };
 }
 
+/**
+ * Both sides in one database: one query per segment joins the expected and the actual rows on the
+ * key and returns the segment's row count and the keys that differ (kind, key text), comparing each
+ * column exactly (by value for the natively hashed types, as byte-order text otherwise).
+ */
+export function joinedSegmentQuery(target: ReconcileTargetSql, ordering: KeyOrdering, lower: readonly string[] | null, upper: readonly string[] | null): SqlQuery {
+  const where = segmentWhere(target.key, ordering, lower, upper);
+  const keys = target.key.map((column) => quoteIdent(column.name));
+  const on = keys.map((key) => `e.${key} = a.${key}`).join(' AND ');
+  const first = keys[0]!;
+  const differs = target.columns.map((name) => {
+    const type = target.columnTypes[name]!;
+    const column = quoteIdent(name);
+    if (NATIVE_HASH.test(type)) return `e.${column} IS DISTINCT FROM a.${column}`;
+    return COLLATABLE.test(type) ? `e.${column} COLLATE "C" IS DISTINCT FROM a.${column} COLLATE "C"` : `e.${column}::text COLLATE "C" IS DISTINCT FROM a.${column}::text COLLATE "C"`;
+  });
+  const condition = [`e.${first} IS NULL`, `a.${first} IS NULL`, ...differs].join(' OR ');
+  const item = `json_build_array(CASE WHEN e.${first} IS NULL THEN 'extra' WHEN a.${first} IS NULL THEN 'missing' ELSE 'different' END, ${keys.map((key) => `COALESCE(e.${key}, a.${key})::text`).join(', ')})`;
+  return {
+    text: `SELECT count(*)::text AS n, COALESCE(json_agg(${item}) FILTER (WHERE ${condition}), '[]') AS d FROM (SELECT * FROM (${target.expected}) AS p${where.text}) AS e FULL JOIN (SELECT * FROM (${target.actual}) AS p${where.text}) AS a ON ${on}`,
+    values: where.values,
+  };
+}
+
 /** Each row's key (as text) and 64-bit hash in a segment. */
 export function hashesQuery(projection: string, target: Pick<ReconcileTargetSql, 'key' | 'columns' | 'columnTypes'>, ordering: KeyOrdering, lower: readonly string[] | null, upper: readonly string[] | null): SqlQuery {
   const where = segmentWhere(target.key, ordering, lower, upper);

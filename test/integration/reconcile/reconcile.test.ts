@@ -39,7 +39,12 @@ describe('reconcile reports injected drift exactly', () => {
   });
 
   for (const k of [1, 7, 100, 1000]) {
-    const mode = k === 1 || k === 100 ? { name: 'hash lists', settings: {} } : { name: 'bisection to rows', settings: { hashListRows: 0 } };
+    const mode = {
+      1: { name: 'one query per chunk joining both sides', settings: {} },
+      7: { name: 'checksums, bisection to rows', settings: { joinSameDatabase: false, hashListRows: 0 } },
+      100: { name: 'checksums, hash lists', settings: { joinSameDatabase: false } },
+      1000: { name: 'one query per chunk joining both sides', settings: {} },
+    }[k]!;
     it(`k=${k}: changed, deleted and extra rows in app.customer (integer key) and app.account (composite text key), no more, no fewer (${mode.name})`, async () => {
       await db.sql(`TRUNCATE app.customer, app.customer_address, app.account`);
       const { fillTarget } = await import('./fixture.js');
