@@ -163,6 +163,15 @@ describe('translate: crash safety', () => {
     await until(() => /joined group[^\n]*: 3 partition/.test(second.output()), { describe: 'the surviving worker to take over all 3 partitions', timeoutMs: 60_000 });
     await load.stop();
     await until(async () => (await targetEqualsLegacy(setup)) === true || Promise.reject(new Error(String(await targetEqualsLegacy(setup)))), { describe: 'the surviving worker to catch up', timeoutMs: 90_000, intervalMs: 500 });
+    // The survivor's /metrics and /health, as an operator sees them.
+    const address = /metrics on (http:\/\/[^/\s"]+)\/metrics/.exec(second.output())![1]!.replace('0.0.0.0', '127.0.0.1');
+    const metrics = await (await fetch(`${address}/metrics`)).text();
+    expect(metrics).toMatch(/tandem_translate_rows_applied_total\{target="app\.takeover",op="upsert"\} [1-9]/);
+    expect(metrics).toMatch(/tandem_translate_consumer_lag_messages\{topic="[^"]+",partition="\d"\} \d/);
+    expect(metrics).toMatch(/tandem_translate_batch_seconds_count [1-9]/);
+    const health = await fetch(`${address}/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { assigned: string[] }).assigned).toHaveLength(3);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     await appliedOnce(setup);
