@@ -177,7 +177,7 @@ export const connectorSchema = z
         /** A worker that stops heartbeating for this long loses its partitions to the others. */
         sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
         /** Partitions applied at the same time by one worker (one target connection each). */
-        concurrency: z.number().int().positive().max(64).default(2),
+        concurrency: z.number().int().positive().max(64).default(3),
         metricsPort: z.number().int().min(0).max(65_535).default(9465),
       })
       .prefault({}),
