@@ -21,6 +21,12 @@ CREATE TABLE IF NOT EXISTS legacy.orders (
   status text NOT NULL DEFAULT 'NEW',
   placed_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'Europe/Berlin')
 );
+-- Reconcile runs the connector's mappings over these tables, cast to the new columns' types, so the
+-- enum of app.orders.status must exist here too (PostgreSQL cannot cast to a type it does not know).
+CREATE SCHEMA IF NOT EXISTS app;
+DO $$ BEGIN
+  CREATE TYPE app.order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled');
+EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 CREATE TABLE IF NOT EXISTS legacy.loyalty (
   customer_id int PRIMARY KEY REFERENCES legacy.customers (id),
   points int NOT NULL DEFAULT 0
@@ -56,15 +62,17 @@ CREATE TABLE IF NOT EXISTS app.customer (
   last_name text NOT NULL,
   email text,
   status text NOT NULL,
-  signed_up_at timestamptz NOT NULL,
-  points int NOT NULL DEFAULT 0,
-  deleted_at timestamptz
+  signed_up_at timestamptz NOT NULL
 );
 CREATE TABLE IF NOT EXISTS app.customer_address (
   customer_id int PRIMARY KEY REFERENCES app.customer (id) ON DELETE CASCADE,
   line1 text NOT NULL,
   city text,
   postal_code text
+);
+CREATE TABLE IF NOT EXISTS app.customer_points (
+  customer_id int PRIMARY KEY REFERENCES app.customer (id) ON DELETE CASCADE,
+  points int NOT NULL
 );
 CREATE TABLE IF NOT EXISTS app.orders (
   id bigint PRIMARY KEY,

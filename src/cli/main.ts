@@ -3,6 +3,7 @@ import { describeError, TandemError } from '../errors.js';
 import { redactSecrets } from '../observability/redact.js';
 import { registerBrokerCommand } from './broker.js';
 import { registerCaptureCommand } from './capture.js';
+import { registerDemoCommand } from './demo.js';
 import { registerDevCommand } from './dev.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerReconcileCommand } from './reconcile.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false })
     .exitOverride();
 
+  registerDemoCommand(program);
   registerDevCommand(program);
   registerDoctorCommand(program);
   registerCaptureCommand(program);

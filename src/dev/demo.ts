@@ -9,10 +9,15 @@ import type pg from 'pg';
  * legacy.orders     the amount as a float, the status as free text
  * legacy.loyalty    points kept in a table of their own
  *
- * app.customer          first and last name, status as text, signed_up_at timestamptz, points (merged
- *                       from legacy.loyalty), deleted_at (soft delete)
+ * app.customer          first and last name, status as text, signed_up_at timestamptz
  * app.customer_address  the address split into lines (a second target of legacy.customers)
+ * app.customer_points   the loyalty points, keyed by customer (a foreign key to app.customer)
  * app.orders            integer cents, an enum status, a foreign key to app.customer
+ *
+ * The points are a table of their own rather than a column of app.customer merged from
+ * legacy.loyalty: translate refuses a merge source that cannot give every NOT NULL column of the
+ * shared target a value (a loyalty row may arrive before its customer and would have to create the
+ * customer row without a name), and its upsert would overwrite the other source's columns.
  */
 export const DEMO_LEGACY_SCHEMA = `
 CREATE SCHEMA IF NOT EXISTS legacy;
@@ -33,6 +38,12 @@ CREATE TABLE IF NOT EXISTS legacy.orders (
   status text NOT NULL DEFAULT 'NEW',
   placed_at timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'Europe/Berlin')
 );
+-- Reconcile runs the connector's mappings over these tables, cast to the new columns' types, so the
+-- enum of app.orders.status must exist here too (PostgreSQL cannot cast to a type it does not know).
+CREATE SCHEMA IF NOT EXISTS app;
+DO $$ BEGIN
+  CREATE TYPE app.order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled');
+EXCEPTION WHEN duplicate_object THEN NULL; END $$;
 CREATE TABLE IF NOT EXISTS legacy.loyalty (
   customer_id int PRIMARY KEY REFERENCES legacy.customers (id),
   points int NOT NULL DEFAULT 0
@@ -49,15 +60,17 @@ CREATE TABLE IF NOT EXISTS app.customer (
   last_name text NOT NULL,
   email text,
   status text NOT NULL,
-  signed_up_at timestamptz NOT NULL,
-  points int NOT NULL DEFAULT 0,
-  deleted_at timestamptz
+  signed_up_at timestamptz NOT NULL
 );
 CREATE TABLE IF NOT EXISTS app.customer_address (
   customer_id int PRIMARY KEY REFERENCES app.customer (id) ON DELETE CASCADE,
   line1 text NOT NULL,
   city text,
   postal_code text
+);
+CREATE TABLE IF NOT EXISTS app.customer_points (
+  customer_id int PRIMARY KEY REFERENCES app.customer (id) ON DELETE CASCADE,
+  points int NOT NULL
 );
 CREATE TABLE IF NOT EXISTS app.orders (
   id bigint PRIMARY KEY,

@@ -12,6 +12,8 @@ export interface DevEnvironmentOptions {
   brokerPort: number;
   registryPort: number;
   logger: Logger;
+  /** Legacy customers seeded on first start (default DEMO_CUSTOMERS). */
+  customers?: number;
 }
 
 export interface DevEnvironment {
@@ -39,7 +41,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
     await postgres.stop();
   };
   try {
-    await prepareDemoDatabases(postgres);
+    await prepareDemoDatabases(postgres, options.customers);
   } catch (error) {
     await stop();
     throw error;
@@ -53,7 +55,7 @@ export async function startDevEnvironment(options: DevEnvironmentOptions): Promi
   return { postgres, stack, legacyUrl, appUrl, stop };
 }
 
-async function prepareDemoDatabases(postgres: RunningPostgres): Promise<void> {
+async function prepareDemoDatabases(postgres: RunningPostgres, customers?: number): Promise<void> {
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
   try {
@@ -68,7 +70,7 @@ async function prepareDemoDatabases(postgres: RunningPostgres): Promise<void> {
   const app = new pg.Client({ connectionString: postgres.urlFor('app') });
   await Promise.all([legacy.connect(), app.connect()]);
   try {
-    await seedDemo(legacy);
+    await seedDemo(legacy, customers);
     await app.query(DEMO_APP_SCHEMA);
   } finally {
     await Promise.all([legacy.end(), app.end()]);
