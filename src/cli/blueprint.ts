@@ -12,7 +12,7 @@ export function registerBlueprintCommand(program: Command): void {
 Paste the output into any Mermaid renderer (GitHub Markdown in a \`\`\`mermaid block, mermaid.live).
 
 Examples:
-  $ tandem blueprint --config connectors/customers.ts > docs/customers.mmd`,
+  $ tandem blueprint --config connectors/demo.ts > docs/demo.mmd`,
     )
     .action(async (_options: unknown, command: Command) => {
       const context = commandContext(command);

@@ -30,7 +30,7 @@ Capture is a long-running worker: run exactly one per replication slot. It stops
 SIGINT/SIGTERM; after a crash it resumes from the last transaction Kafka acknowledged.
 
 Examples:
-  $ tandem capture --config connectors/customers.ts
+  $ tandem capture --config connectors/demo.ts
   $ tandem capture --metrics-port 9464 --log-level debug
   $ tandem capture --drop-slot --confirm tandem_customers`,
     )

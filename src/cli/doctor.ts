@@ -16,7 +16,7 @@ export function registerDoctorCommand(program: Command): void {
 Exit codes: 0 all checks passed, 2 a check failed, 1 the checks could not run.
 
 Examples:
-  $ tandem doctor --config connectors/customers.ts
+  $ tandem doctor --config connectors/demo.ts
   $ tandem doctor --format json | jq '.[] | select(.status == "fail")'`,
     )
     .action(async (options: { format: 'text' | 'json' }, command: Command) => {

@@ -37,7 +37,7 @@ export function registerReconcileCommand(program: Command): void {
 Exit codes (one-shot): 0 no drift (or all drift repaired), 2 drift, 1 error.
 
 Examples:
-  $ tandem reconcile --config connectors/customers.ts
+  $ tandem reconcile --config connectors/demo.ts
   $ tandem reconcile --tables app.customer,app.account --report drift.html --report drift.json
   $ tandem reconcile --repair
   $ tandem reconcile --schedule "*/15 * * * *" --metrics-port 9466`,

@@ -19,7 +19,7 @@ export function registerSchemasCommand(program: Command): void {
       'after',
       `
 Examples:
-  $ tandem schemas generate --config connectors/customers.ts
+  $ tandem schemas generate --config connectors/demo.ts
   $ tandem schemas generate --dir build/schemas`,
     )
     .action(async (options: { dir: string }, command: Command) => {
@@ -48,7 +48,7 @@ Exit codes: 0 all compatible, 2 a subject is incompatible or drifted, 1 the chec
 Examples:
   $ tandem schemas check --against git:origin/main --mode FULL
   $ tandem schemas check --against registry:http://localhost:8081 --format github
-  $ tandem schemas check --live --config connectors/customers.ts`,
+  $ tandem schemas check --live --config connectors/demo.ts`,
     )
     .action(async (options: { dir: string; mode?: string; against: string; format: ReportFormat; live?: boolean }, command: Command) => {
       const context = commandContext(command);

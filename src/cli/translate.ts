@@ -21,7 +21,7 @@ on SIGINT/SIGTERM after the batch in flight; after a crash it resumes from the o
 the target database with the rows, so nothing is applied twice.
 
 Examples:
-  $ tandem translate --config connectors/customers.ts
+  $ tandem translate --config connectors/demo.ts
   $ tandem translate --metrics-port 9465 --log-level debug`,
     )
     .action(async (flags: { metricsPort?: number }, command: Command) => {

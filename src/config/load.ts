@@ -10,7 +10,7 @@ import { connectorSchema, formatPath, qualify, resolveSecrets, type Connector } 
 export function findConfigFile(explicit: string | undefined, cwd = process.cwd()): string {
   if (explicit) {
     const file = path.resolve(cwd, explicit);
-    if (!existsSync(file)) throw new TandemError(`config file ${explicit} does not exist`, { fix: 'pass the path of a connector file, e.g. --config connectors/customers.ts' });
+    if (!existsSync(file)) throw new TandemError(`config file ${explicit} does not exist`, { fix: 'pass the path of a connector file, e.g. --config connectors/demo.ts' });
     return file;
   }
   const rootConfig = path.join(cwd, 'tandem.config.ts');

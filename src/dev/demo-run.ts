@@ -494,8 +494,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     story.step(`Summary (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
     story.detail(
       [
-        `events captured        ${summary.eventsCaptured} (snapshot ${summaryCaptured.byOp.r ?? 0}, streamed ${summary.eventsCaptured - (summaryCaptured.byOp.r ?? 0)} from ${summary.workloadTransactions} workload transactions)`,
-        `events applied         ${summary.eventsApplied}${summaryTranslated.skipped ? ` (${summaryTranslated.skipped} skipped as already applied)` : ''}${summaryTranslated.dead_lettered ? `, ${summaryTranslated.dead_lettered} dead-lettered` : ''}`,
+        `events captured        ${summary.eventsCaptured} (${Object.entries(summaryCaptured.byOp).map(([op, n]) => `${op}=${n}`).join(' ')}; r = snapshot) from ${summary.workloadTransactions} workload transactions after the snapshot`,
+        `events applied         ${summary.eventsApplied} (translate's outcomes: ${Object.entries(summaryTranslated).map(([outcome, n]) => `${outcome} ${n}`).join(', ')})`,
         `end-to-end lag         p50 ${seconds(summary.lag.p50)}, p99 ${seconds(summary.lag.p99)} over ${summary.lag.samples} streamed changes (histogram estimate)`,
         `drift                  found ${summary.driftFound} row(s), repaired ${summary.driftRepaired}; canary rolled back ${rolledBack.from} → ${rolledBack.to} by watch`,
         `phases passed          ${summary.phasesPassed.join(' → ')} (now ${summary.finalPhase})`,

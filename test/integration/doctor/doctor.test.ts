@@ -15,8 +15,9 @@ describe('tandem doctor', () => {
     app = await createTestDatabase('doctor_app');
     await legacy.sql(`CREATE SCHEMA legacy;
       CREATE TABLE legacy.customers (id int, name text, email text);
-      CREATE TABLE legacy.orders (id bigint PRIMARY KEY, customer_id int, total numeric(12,2));`);
-    await app.sql(`CREATE SCHEMA app; CREATE TABLE app.customers (id int PRIMARY KEY, full_name text, email_address text);`);
+      CREATE TABLE legacy.orders (id bigint PRIMARY KEY, customer_id int, amount float8, status text, placed_at timestamp);
+      CREATE TABLE legacy.loyalty (customer_id int PRIMARY KEY, points int);`);
+    await app.sql(`CREATE SCHEMA app; CREATE TABLE app.customer (id int PRIMARY KEY, first_name text, last_name text, email text, status text, signed_up_at timestamptz);`);
   });
 
   const environment = () => ({
@@ -28,7 +29,7 @@ describe('tandem doctor', () => {
   });
 
   it('reports a table without a primary key with its fix, and exits 2', async () => {
-    const result = await runTandem(['doctor', '--config', 'connectors/customers.ts'], { env: environment() });
+    const result = await runTandem(['doctor', '--config', 'connectors/demo.ts'], { env: environment() });
     expect(result.code, result.stderr).toBe(2);
     const lines = result.stdout.split('\n');
     const customers = lines.find((line) => line.startsWith('table legacy.customers'));
@@ -46,16 +47,16 @@ describe('tandem doctor', () => {
 
   it('passes the source checks once the table has a replica identity, in JSON', async () => {
     await legacy.sql('ALTER TABLE legacy.customers REPLICA IDENTITY FULL');
-    const result = await runTandem(['doctor', '--config', 'connectors/customers.ts', '--format', 'json'], { env: environment() });
+    const result = await runTandem(['doctor', '--config', 'connectors/demo.ts', '--format', 'json'], { env: environment() });
     const checks = JSON.parse(result.stdout) as { check: string; status: string; detail: string }[];
     expect(checks.find((check) => check.check === 'table legacy.customers')).toMatchObject({ status: 'ok', detail: 'rows identified by REPLICA IDENTITY FULL' });
-    expect(checks.find((check) => check.check === 'publication tandem_customers')).toMatchObject({ status: 'ok' });
+    expect(checks.find((check) => check.check === 'publication tandem_demo')).toMatchObject({ status: 'ok' });
   });
 
   it(`reports the Kafka brokers and the registry reachable on a running stack (${testKafka} broker)`, async () => {
     const stack: TestKafkaStack = await startTestKafkaStack();
     try {
-      const result = await runTandem(['doctor', '--config', 'connectors/customers.ts', '--format', 'json'], {
+      const result = await runTandem(['doctor', '--config', 'connectors/demo.ts', '--format', 'json'], {
         env: { ...environment(), TANDEM_KAFKA_BROKER: stack.brokers[0]!, TANDEM_REGISTRY_URL: stack.registryUrl },
       });
       const checks = JSON.parse(result.stdout) as { check: string; status: string; detail: string }[];
