@@ -265,16 +265,20 @@ export function sampledKeysQuery(table: string, key: readonly KeyColumn[], order
   return { text: `SELECT ${keys} FROM ${quoteQualified(table)} AS p TABLESAMPLE SYSTEM (${Math.min(100, Math.max(0.0001, percent)).toFixed(4)}) ORDER BY ${orderBy(key, ordering)}`, values: [] };
 }
 
-/** Rows with the given keys (recheck, repair), each value as text. */
+/**
+ * Rows with the given keys (differing rows, recheck, repair), each value as text. The leading key
+ * column is matched with `= ANY(array)`, which reaches the key index through the projection; the
+ * other key columns are then matched pairwise.
+ */
 export function rowsByKeyQuery(projection: string, key: readonly KeyColumn[], columns: readonly string[], keys: readonly (readonly string[])[]): SqlQuery {
   const select = [...key.map((column) => column.name), ...columns].map((name) => `p.${quoteIdent(name)}::text`).join(', ');
-  const arrays = key.map((column, index) => `$${index + 1}::text[]`);
-  const unnest = `SELECT ${key.map((column, index) => `k.c${index}::${column.type} AS ${quoteIdent(column.name)}`).join(', ')} FROM unnest(${arrays.join(', ')}) AS k(${key.map((_, index) => `c${index}`).join(', ')})`;
-  const match = key.map((column) => `p.${quoteIdent(column.name)} = w.${quoteIdent(column.name)}`).join(' AND ');
-  return {
-    text: `SELECT ${select} FROM (${projection}) AS p JOIN (${unnest}) AS w ON ${match}`,
-    values: key.map((_, index) => arrayLiteral(keys.map((item) => item[index]!))) as string[],
-  };
+  const leading = `p.${quoteIdent(key[0]!.name)} = ANY($1::text[]::${key[0]!.type}[])`;
+  let text = `SELECT ${select} FROM (${projection}) AS p WHERE ${leading}`;
+  if (key.length > 1) {
+    const match = key.map((column, index) => `p.${quoteIdent(column.name)} = k.c${index}::${column.type}`).join(' AND ');
+    text += ` AND EXISTS (SELECT 1 FROM unnest(${key.map((_, index) => `$${index + 1}::text[]`).join(', ')}) AS k(${key.map((_, index) => `c${index}`).join(', ')}) WHERE ${match})`;
+  }
+  return { text, values: key.map((_, index) => arrayLiteral(keys.map((item) => item[index]!))) };
 }
 
 /** A PostgreSQL text[] literal. */
