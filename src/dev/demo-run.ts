@@ -519,6 +519,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     await cleanup();
     story.ok(`stopped; the stack's data is removed, the reports and logs stay in ${directory}`);
     return summary;
+  } catch (error) {
+    story.clearLive();
+    story.warn(`the demo stopped: what the workers said is in ${workerLog}`);
+    throw error;
   } finally {
     story.clearLive();
     await cleanup();
