@@ -1,27 +1,10 @@
 import type pg from 'pg';
-import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import { SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import { formatLsn, parseLsn, type Lsn } from './lsn.js';
+import { CapturePgoutputPlugin } from './pgoutput-plugin.js';
 
 export type PgoutputMessage = Pgoutput.Message;
-
-/**
- * pgoutput with values left as the text PostgreSQL sent. The library would run them through the
- * global `pg` type parsers (int8 and numeric as strings, timestamps as local Dates without
- * microseconds); capture decodes each value itself from the column's type instead.
- */
-class RawTextPgoutputPlugin extends PgoutputPlugin {
-  override parse(buffer: Buffer): PgoutputMessage {
-    const message = super.parse(buffer);
-    if (message.tag === 'relation') {
-      // The parser keeps this relation object and reads tuples through each column's `parser`.
-      for (const column of message.columns) (column as { parser: (text: string) => unknown }).parser = keepText;
-    }
-    return message;
-  }
-}
-
-const keepText = (text: string) => text;
 
 export interface ReplicationStreamOptions {
   url: string;
@@ -33,6 +16,11 @@ export interface ReplicationStreamOptions {
   durableLsn: () => Lsn;
   /** Handles one message; a returned promise pauses reading until it settles (backpressure). */
   onMessage: (lsn: Lsn, message: PgoutputMessage) => Promise<void> | void;
+  /**
+   * Called before streaming from a server older than PostgreSQL 16, which cannot leave out the
+   * changes tandem's translate applied (pgoutput's `origin` option): they are captured like any other.
+   */
+  onOriginFilterUnavailable: (serverVersionNum: number) => void;
 }
 
 /** How often a standby status update reports the durable LSN. */
@@ -48,14 +36,15 @@ export interface ReplicationStream {
  * Streams a slot with pg-logical-replication, avoiding its traps: no auto-acknowledge (it would
  * confirm LSNs before Kafka acknowledged them, even mid-transaction), no periodic acknowledge of the
  * last *received* LSN, and resubscription from the LSN we pass rather than the last one received.
- * Keepalives and status updates always report the durable LSN.
+ * Keepalives and status updates always report the durable LSN. Changes applied under a replication
+ * origin (tandem's translate, in either direction) are not streamed (pgoutput-plugin.ts).
  */
 export function startReplicationStream(options: ReplicationStreamOptions): ReplicationStream {
   const service = new LogicalReplicationService({ connectionString: options.url, options: SOURCE_SESSION_OPTIONS } as pg.ClientConfig, {
     acknowledge: { auto: false, timeoutSeconds: 0 },
     flowControl: { enabled: true },
   });
-  const plugin = new RawTextPgoutputPlugin({ protoVersion: 1, publicationNames: [options.publication], messages: true });
+  const plugin = new CapturePgoutputPlugin(options.publication, options.onOriginFilterUnavailable);
   let stopped = false;
   let failure: Error | null = null;
   let confirmed = -1n;

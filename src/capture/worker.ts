@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import type { CaptureMetrics } from '../observability/metrics.js';
 import { migrate } from '../pg/bookkeeping/migrate.js';
 import { SOURCE_BOOKKEEPING } from '../pg/bookkeeping/source.js';
-import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
+import { connectClient, describeUrl, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import type { RegistryClient } from '../schema/registry-client.js';
 import { ChangeStreamHandler } from './changes.js';
 import { TableCodecs } from './codecs.js';
@@ -100,6 +100,11 @@ export async function startCapture(connector: Connector, options: CaptureOptions
         lastMessageAt = Date.now();
         return handler.handle(lsn, message);
       },
+      onOriginFilterUnavailable: (version) =>
+        logger.warn(
+          { serverVersionNum: version, slot: connector.source.slot },
+          `PostgreSQL ${Math.floor(version / 10000)} cannot leave out the changes tandem's translate applied (pgoutput's origin option needs 16): slot ${connector.source.slot} captures them too, so never run this capture while reverse sync applies into ${describeUrl(connector.source.url)}`,
+        ),
     });
     logger.info({ slot: connector.source.slot, startLsn: formatLsn(startLsn) }, `streaming changes from slot ${connector.source.slot}`);
     const incremental = snapshots.finishPending(connector, book);

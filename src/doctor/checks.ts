@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { isCapturable, publicationTables, readReplicaIdentity, tableExists } from '../pg/catalog.js';
 import { connectClient, describeUrl } from '../pg/connect.js';
 import { quoteQualified, splitQualified } from '../pg/identifiers.js';
+import { originGrantStatements, REPLICATION_ORIGIN_FUNCTIONS } from '../pg/replication-origin.js';
 import { describeError, TandemError } from '../errors.js';
 import { redactSecrets } from '../observability/redact.js';
 import { RegistryApi } from '../schema/registry-api.js';
@@ -32,6 +33,7 @@ export async function runDoctor(connector: Connector, logger: Logger): Promise<C
     ...(await checkSource(connector)),
     ...(await checkTarget(connector)),
     ...(await checkMappingsFit(connector)),
+    ...(await checkReplicationOrigins(connector)),
     await checkKafka(connector, logger),
     await checkRegistry(connector),
   ];
@@ -196,6 +198,39 @@ async function checkTarget(connector: Connector): Promise<CheckResult[]> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * Translate marks what it applies with a replication origin (so capture does not echo it back):
+ * on the target, and on legacy too when rollout.reverse makes the reverse translate apply there.
+ */
+export async function checkReplicationOrigins(connector: Connector): Promise<CheckResult[]> {
+  const databases = [{ check: 'replication origin (target)', url: connector.target.url, role: 'target' }];
+  if (Object.keys(connector.rollout.reverse).length > 0) databases.push({ check: 'replication origin (legacy, reverse sync)', url: connector.source.url, role: 'source' });
+  const results: CheckResult[] = [];
+  for (const { check, url, role: which } of databases) {
+    let client: pg.Client;
+    try {
+      client = await connectClient(url, which);
+    } catch {
+      continue; // reported by the reachability check of that database
+    }
+    try {
+      const { rows } = await client.query<{ role: string; missing: string[] }>(
+        `SELECT current_user AS role, array(SELECT fn FROM unnest($1::text[]) fn WHERE NOT has_function_privilege(fn, 'EXECUTE')) AS missing`,
+        [REPLICATION_ORIGIN_FUNCTIONS],
+      );
+      const { role, missing } = rows[0]!;
+      results.push(
+        missing.length === 0
+          ? ok(check, `role ${role} may use replication origins on ${describeUrl(url)}`)
+          : fail(check, `role ${role} may not execute ${missing.join(', ')} on ${describeUrl(url)}; translate needs them to mark what it applies so that capture does not send it back`, `as a superuser on that database: ${originGrantStatements(role)}`),
+      );
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  return results;
 }
 
 async function checkKafka(connector: Connector, logger: Logger): Promise<CheckResult> {

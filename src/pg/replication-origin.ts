@@ -6,7 +6,9 @@
  * PostgreSQL lets one session at a time use an origin, and translate applies with a pool of
  * connections (and may run as several workers), so each connection takes the first free origin of
  * `tandem_<connector>`, `tandem_<connector>_2`, … creating it when missing. Which one does not
- * matter: capture leaves out changes of any origin. The session keeps its origin until it closes.
+ * matter: capture leaves out changes of any origin. The session keeps its origin until it closes,
+ * then drops it: PostgreSQL keeps a slot of max_replication_slots for every origin until it is
+ * dropped, so origins left behind (by a crash) would use them up over time.
  */
 import pg from 'pg';
 import { TandemError } from '../errors.js';
@@ -19,7 +21,12 @@ export function replicationOriginName(connectorName: string): string {
 }
 
 /** The functions translate calls; without superuser the role needs EXECUTE on each. */
-export const REPLICATION_ORIGIN_FUNCTIONS = ['pg_replication_origin_create(text)', 'pg_replication_origin_session_setup(text)'] as const;
+export const REPLICATION_ORIGIN_FUNCTIONS = [
+  'pg_replication_origin_create(text)',
+  'pg_replication_origin_session_setup(text)',
+  'pg_replication_origin_session_reset()',
+  'pg_replication_origin_drop(text)',
+] as const;
 
 export function originGrantStatements(role: string): string {
   return REPLICATION_ORIGIN_FUNCTIONS.map((fn) => `GRANT EXECUTE ON FUNCTION ${fn} TO ${quoteIdent(role)};`).join(' ');
@@ -35,6 +42,7 @@ export function originPrivilegeError(role: string, url: string, origin: string):
 const INSUFFICIENT_PRIVILEGE = '42501';
 const UNIQUE_VIOLATION = '23505';
 const OBJECT_IN_USE = '55006';
+const UNDEFINED_OBJECT = '42704';
 const CONFIGURATION_LIMIT_EXCEEDED = '53400';
 
 /**
@@ -58,6 +66,11 @@ export async function setupReplicationOrigin(client: pg.ClientBase, baseName: st
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === OBJECT_IN_USE) continue;
+      // Dropped by a closing connection between our create and our setup: create it again.
+      if (code === UNDEFINED_OBJECT) {
+        index--;
+        continue;
+      }
       if (code === INSUFFICIENT_PRIVILEGE) {
         const { rows } = await client.query<{ role: string }>('SELECT current_user AS role');
         throw originPrivilegeError(rows[0]!.role, url, name);
@@ -79,12 +92,14 @@ export async function setupReplicationOrigin(client: pg.ClientBase, baseName: st
  */
 export function originClient(baseName: string, url: string): typeof pg.Client {
   return class OriginClient extends pg.Client {
+    private origin: string | null = null;
+
     override connect(): Promise<pg.Client>;
     override connect(callback: (err: Error | null) => void): void;
     override connect(callback?: (err: Error | null) => void): Promise<pg.Client> | void {
       const ready = super.connect().then(async () => {
         try {
-          await setupReplicationOrigin(this, baseName, url);
+          this.origin = await setupReplicationOrigin(this, baseName, url);
         } catch (error) {
           await this.end().catch(() => undefined);
           throw error;
@@ -93,6 +108,23 @@ export function originClient(baseName: string, url: string): typeof pg.Client {
       });
       if (!callback) return ready;
       ready.then(() => callback(null), (error: Error) => callback(error));
+    }
+
+    override end(): Promise<void>;
+    override end(callback: (err: Error) => void): void;
+    override end(callback?: (err: Error) => void): Promise<void> | void {
+      const origin = this.origin;
+      this.origin = null;
+      // Best effort: another session using the origin (55006), a broken connection or an aborted
+      // transaction leaves it for a later drop; the name is reused by the next connection anyway.
+      const release = origin
+        ? this.query('SELECT pg_replication_origin_session_reset()')
+            .then(() => this.query('SELECT pg_replication_origin_drop($1)', [origin]))
+            .then(() => undefined, () => undefined)
+        : Promise.resolve();
+      const ended = release.then(() => super.end());
+      if (!callback) return ended;
+      ended.then(() => (callback as () => void)(), callback);
     }
   };
 }

@@ -9,8 +9,11 @@
  * acknowledge everything up to the WAL position at the time of the stop, and translate has applied
  * every event of the reverse topics, so a rollback loses none of the writes made on new.
  *
- * While it runs, the forward pipeline (capture on legacy) must not run: writes go to new only, and
- * forward capture would send the reverse writes back (`tandem rollout watch` says so in its log).
+ * The forward pipeline may keep running beside it: each translate marks what it applies with its
+ * replication origin (`tandem_<name>` into new, `tandem_<name>_reverse` into legacy) and each capture
+ * streams with pgoutput's `origin 'none'`, so a write is carried across once and never echoed back.
+ * That option needs PostgreSQL 16 on both databases; on an older one, start() refuses while the
+ * forward capture's slot is active, since the two captures would pass every write back and forth.
  */
 import pg from 'pg';
 import { startCapture, type CaptureWorker } from '../capture/worker.js';
@@ -23,6 +26,8 @@ import { createCaptureMetrics } from '../observability/metrics.js';
 import { createRegistryClient } from '../schema/registry-client.js';
 import { createTranslateMetrics } from '../translate/metrics.js';
 import { startTranslate, translateGroupId, type TranslateWorker } from '../translate/worker.js';
+import { ORIGIN_OPTION_MIN_VERSION } from '../capture/pgoutput-plugin.js';
+import { describeUrl } from '../pg/connect.js';
 import type { ReverseSync } from './reverse-sync.js';
 
 /** The connector of the reverse direction: new → legacy through rollout.reverse. */
@@ -55,7 +60,7 @@ export class PipelineReverseSync implements ReverseSync {
   private readonly reverse: Connector;
 
   constructor(
-    forward: Connector,
+    private readonly forward: Connector,
     private readonly logger: Logger,
     private readonly drainTimeoutMs = 120_000,
   ) {
@@ -68,6 +73,7 @@ export class PipelineReverseSync implements ReverseSync {
 
   async start(): Promise<void> {
     if (this.running) return;
+    await this.refuseEchoBelowPostgres16();
     const capture = await startCapture(this.reverse, { logger: this.logger.child({ pipeline: 'reverse capture' }), metrics: createCaptureMetrics(), registry: createRegistryClient(this.reverse.registry) });
     let translate: TranslateWorker;
     try {
@@ -84,6 +90,36 @@ export class PipelineReverseSync implements ReverseSync {
     };
     capture.done.catch(lost('capture'));
     translate.done.catch(lost('translate'));
+  }
+
+  /**
+   * Below PostgreSQL 16 capture cannot leave out what translate applied, so reverse and forward
+   * capture together would echo every write between the databases (and an echo arriving late
+   * overwrites a newer value). Refuses while the forward capture's slot is active.
+   */
+  private async refuseEchoBelowPostgres16(): Promise<void> {
+    const legacy = new pg.Client({ connectionString: this.forward.source.url });
+    const fresh = new pg.Client({ connectionString: this.forward.target.url });
+    try {
+      await Promise.all([legacy.connect(), fresh.connect()]);
+      const version = async (client: pg.Client) => Number((await client.query<{ v: string }>('SELECT current_setting($1) AS v', ['server_version_num'])).rows[0]!.v);
+      const old = [
+        { url: this.forward.source.url, version: await version(legacy) },
+        { url: this.forward.target.url, version: await version(fresh) },
+      ].filter((db) => db.version < ORIGIN_OPTION_MIN_VERSION);
+      if (old.length === 0) return;
+      const slot = this.forward.source.slot;
+      const { rows } = await legacy.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+      const where = old.map((db) => `${describeUrl(db.url)} runs PostgreSQL ${Math.floor(db.version / 10000)}`).join(', ');
+      if (rows[0]?.active) {
+        throw new TandemError(`reverse sync of ${this.forward.name} cannot run beside the forward capture (slot ${slot} is active): ${where}, and capture leaves out tandem's own changes only from PostgreSQL 16 on, so every write would echo between legacy and new`, {
+          fix: `stop the forward capture and translate of ${this.forward.name} (writes go to new now), then start reverse sync again; or upgrade both databases to PostgreSQL 16 or later`,
+        });
+      }
+      this.logger.warn({ slot }, `reverse sync of ${this.forward.name} on older PostgreSQL (${where}): do not start the forward capture (slot ${slot}) while it runs, or every write echoes between legacy and new`);
+    } finally {
+      await Promise.all([legacy.end().catch(() => undefined), fresh.end().catch(() => undefined)]);
+    }
   }
 
   /** Stops after everything written to new so far is in legacy. */

@@ -56,7 +56,7 @@ export class ReverseSyncSupervisor {
     if (this.sync.running) return (this.status = 'running');
     try {
       await this.sync.start(state);
-      this.logger.info({ migration: state.migration, phase: state.phase }, `reverse sync of migration ${state.migration} started (phase ${state.phase}); stop the forward capture and translate: writes go to new now`);
+      this.logger.info({ migration: state.migration, phase: state.phase }, `reverse sync of migration ${state.migration} started (phase ${state.phase}): writes made on new are applied to legacy; the forward pipeline may keep running (neither side echoes the other's changes)`);
       this.status = 'running';
       this.lastError = null;
     } catch (error) {
