@@ -8,9 +8,9 @@
  *   4. Debezium's PostgreSQL connector (Kafka Connect standalone, bench/peers/debezium) → the same
  *      Apache Kafka, JSON converter without schemas (Confluent's Avro converter is not on Maven Central).
  *
- * The embedded PostgreSQL gets one table, one publication and one pgoutput slot per contender, all
- * created before the workload (N row changes: N/2 inserts, then N/2 updates, 1000 rows per
- * transaction), so every contender reads the same changes. Each is timed from its start until every
+ * The embedded PostgreSQL gets one table, its publication (another, identical, for Debezium) and one
+ * pgoutput slot per contender, all created before the workload (N row changes: N/2 inserts, then
+ * N/2 updates, 1000 rows per transaction), so every contender reads the same changes. Each is timed from its start until every
  * event is in Kafka (tandem: the slot position Kafka acknowledged reaches the WAL's end; Debezium: the
  * topic's end offsets add up to N; pg_recvlogical: it reaches --endpos). CPU seconds: the tandem
  * process (capture and its producer thread, not the broker), the pg_recvlogical process, the
@@ -148,7 +148,8 @@ async function main() {
     stops.push(() => admin.end());
     await admin.query(`CREATE SCHEMA legacy;
       CREATE TABLE legacy.orders (id bigint PRIMARY KEY, customer_id int NOT NULL, total numeric(12,2) NOT NULL, status text NOT NULL, placed_at timestamptz NOT NULL DEFAULT now());
-      CREATE PUBLICATION bench FOR TABLE legacy.orders;`);
+      CREATE PUBLICATION bench FOR TABLE legacy.orders;
+      CREATE PUBLICATION bench_debezium FOR TABLE legacy.orders;`);
     // All slots start at the same point, before any change: one per contender and run.
     const slot = (base: string, run: number) => (run === 1 ? base : `${base}_${run}`);
     const slots = Array.from({ length: RUNS }, (_, index) => ['bench_recvlogical', 'bench_capture_embedded', 'bench_capture_apache', 'bench_debezium'].map((base) => slot(base, index + 1))).flat();
@@ -228,7 +229,7 @@ async function main() {
         const debeziumSlot = slot('bench_debezium', run);
         const walsender = sampleWalsender(admin, debeziumSlot);
         const started = process.hrtime.bigint();
-        const debezium = await startDebeziumSource({ bootstrap: apacheKafka.address, pgUrl: postgres.url, slot: debeziumSlot, publication: 'bench', tables: ['legacy.orders'], topicPrefix, schemas: false, workDir: path.join(dataDir, `debezium-${run}`) });
+        const debezium = await startDebeziumSource({ bootstrap: apacheKafka.address, pgUrl: postgres.url, slot: debeziumSlot, publication: 'bench_debezium', tables: ['legacy.orders'], topicPrefix, schemas: false, workDir: path.join(dataDir, `debezium-${run}`) });
         stops.push(() => debezium.stop());
         const brokerAtConnectorStart = debezium.started.then(() => apacheKafkaCpu());
         const deadline = Date.now() + 3_600_000;
