@@ -11,7 +11,7 @@ import { chunksFrom, type Key, type Segment } from './segment.js';
 /** Keys sampled per chunk when sampling: enough for even chunks, few enough to read quickly. */
 const SAMPLE_KEYS_PER_CHUNK = 32;
 /** Below this many estimated rows the exact pass is cheap enough. */
-const SAMPLE_FROM_ROWS = 1_000_000;
+const SAMPLE_FROM_ROWS = 200_000;
 
 export interface ChunkPlan {
   chunks: Segment[];

@@ -184,3 +184,26 @@ describe('the row checksum tells apart exactly what the row comparison does', ()
     expect({ name, equalChecksums: (await sum(left)) === (await sum(right)) }).toEqual({ name, equalChecksums: textEqual });
   });
 });
+
+describe('chunks of a large table from a key sample', () => {
+  it('samples the keys of a 250k-row target (uuid key) and still reports the drift exactly', async () => {
+    const db = await createTestDatabase('reconcile_sample');
+    await db.sql(`CREATE SCHEMA legacy; CREATE SCHEMA app;
+      CREATE TABLE legacy.events (id uuid PRIMARY KEY, n int);
+      INSERT INTO legacy.events SELECT md5('${seed}-' || i)::uuid, i FROM generate_series(1, 250000) i;
+      CREATE TABLE app.events (id uuid PRIMARY KEY, n int);
+      INSERT INTO app.events SELECT * FROM legacy.events; ANALYZE;`);
+    const changed = await db.sql<{ id: string }>(`UPDATE app.events SET n = -n WHERE id IN (SELECT id FROM app.events ORDER BY n LIMIT 3) RETURNING id::text`);
+    const { testConnector } = await import('../../support/connector.js');
+    for (const settings of [{}, { joinSameDatabase: false }]) {
+      const connector = testConnector({ name: 'sample', sourceUrl: db.url, tables: ['legacy.events'], brokers: ['127.0.0.1:9'], registryUrl: 'http://127.0.0.1:9', extra: { reconcile: { settleRounds: 0, chunkRows: 10_000, ...settings } } });
+      const result = await runReconcile(connector, { logger: silentLogger });
+      const events = table(result, 'app.events');
+      expect(events.chunking).toBe('sample');
+      expect(events.chunks).toBeGreaterThan(10);
+      expect(events.rowsCompared).toBe(250_000);
+      expect(ids(events.different.map((item) => item.key))).toEqual(ids(changed.map((row) => [row.id])));
+      expect(events.missing.length + events.extra.length).toBe(0);
+    }
+  });
+});
