@@ -70,7 +70,7 @@ describe("docker-compose's database init script on a fresh PostgreSQL", () => {
 
   it('creates the app database with the new schema, empty', async () => {
     const tables = await query('app', "SELECT table_name FROM information_schema.tables WHERE table_schema = 'app' ORDER BY 1");
-    expect(tables.map((row) => row.table_name)).toEqual(['customer', 'customer_address', 'orders']);
+    expect(tables.map((row) => row.table_name)).toEqual(['customer', 'customer_address', 'customer_points', 'orders']);
     expect(await query('app', 'SELECT count(*)::int AS n FROM app.customer')).toEqual([{ n: 0 }]);
     const [foreignKey] = await query('app', "SELECT confrelid::regclass::text AS parent FROM pg_constraint WHERE conrelid = 'app.orders'::regclass AND contype = 'f'");
     expect(foreignKey).toEqual({ parent: 'app.customer' });
