@@ -14,8 +14,9 @@
  *   peer: namidiff (the maintained data-diff fork, default settings) on same-shape copies (the
  *        mapped legacy rows materialised next to the target), and tandem on the same two tables.
  *
- * Targets: (a) ≤ 1.2×(c), (b) ≤ 1.5×(c), (a2) ≤ 3×(h), tandem faster than namidiff. Prints figures,
- * asserts nothing.
+ * Targets: (a) ≤ 1.2×(c), (b) ≤ 1.5×(c), (a2) ≤ 3×(h), tandem faster than namidiff. Each figure is
+ * the median of --runs runs (default 3), each contender interleaved with its reference. Prints
+ * figures, asserts nothing.
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -30,7 +31,10 @@ import { runReconcile, type ReconcileResult } from '../src/reconcile/run.js';
 import { compileTargets } from '../src/reconcile/targets.js';
 import { ensureNamidiff, runNamidiff } from './peers/data-diff/namidiff.js';
 
-const { values: options } = parseArgs({ options: { rows: { type: 'string', default: process.env.ROWS ?? '1000000' } } });
+const { values: options } = parseArgs({ options: { rows: { type: 'string', default: process.env.ROWS ?? '1000000' }, runs: { type: 'string', default: '3' } } });
+/** Each measurement this many times, interleaved with its reference; the median is printed (the machine is shared). */
+const RUNS = Number(options.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`--runs must be a positive integer, not ${options.runs}`);
 const SIZES = options.rows.split(',').map((value) => Number(value.trim()));
 for (const size of SIZES) if (!Number.isInteger(size) || size < 10_000) throw new Error(`--rows takes comma-separated row counts of at least 10000, not ${options.rows}`);
 const DRIFT_FRACTION = 0.0001;
@@ -105,6 +109,19 @@ async function reconcileRun(connectorValue: Connector): Promise<{ seconds: numbe
   return { seconds, result: value };
 }
 
+const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+
+/** RUNS rounds of (contender, reference), interleaved; medians of both, and the contender's last result. */
+async function pair<A, B>(contender: () => Promise<{ seconds: number; value: A }>, reference: () => Promise<{ seconds: number; value: B }>): Promise<{ contender: { seconds: number; value: A }; reference: { seconds: number; value: B } }> {
+  const a: { seconds: number; value: A }[] = [];
+  const b: { seconds: number; value: B }[] = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    a.push(await contender());
+    b.push(await reference());
+  }
+  return { contender: { seconds: median(a.map((item) => item.seconds)), value: a.at(-1)!.value }, reference: { seconds: median(b.map((item) => item.seconds)), value: b.at(-1)!.value } };
+}
+
 const rate = (rows: number, seconds: number) => `${Math.round(rows / seconds).toLocaleString('en-US')} rows/s`;
 const line = (label: string, seconds: number, rows: number, extra = '') => console.log(`  ${label.padEnd(58)} ${seconds.toFixed(2).padStart(8)} s  ${rate(rows, seconds).padStart(16)}${extra ? `  ${extra}` : ''}`);
 const ratio = (label: string, value: number, target: number | null) => console.log(`  ${label.padEnd(58)} ${value.toFixed(2).padStart(8)} ×${target === null ? '' : `  (target ≤ ${target}×: ${value <= target ? 'met' : 'NOT met'})`}`);
@@ -128,33 +145,40 @@ async function benchSize(rows: number, a: RunningPostgres, b: RunningPostgres): 
   const key = quoteIdent(target.key[0]!.name);
   const differs = `(${target.columns.map((column) => `e.${quoteIdent(column)}`).join(', ')}) IS DISTINCT FROM (${target.columns.map((column) => `t.${quoteIdent(column)}`).join(', ')})`;
   const join = `SELECT count(*) AS n FROM (${target.expected}) AS e FULL OUTER JOIN (${target.actual}) AS t ON e.${key} = t.${key} WHERE e.${key} IS NULL OR t.${key} IS NULL OR ${differs}`;
-  const reference = await timed(() => sql(urlA, join));
-
-  const clean = await reconcileRun(one);
+  const tandem = () => reconcileRun(one).then(({ seconds, result }) => ({ seconds, value: result }));
+  const { contender: clean, reference } = await pair(tandem, () => timed(() => sql(urlA, join)));
   const driftRows = Math.max(1, Math.round(compared * DRIFT_FRACTION));
   await sql(urlA, `UPDATE app.customer SET email = email || '.x' WHERE id IN (SELECT id FROM app.customer ORDER BY md5(id::text) LIMIT ${driftRows})`);
-  const drifted = await reconcileRun(one);
-  const referenceDrift = await timed(() => sql(urlA, join));
+  const { contender: drifted, reference: referenceDrift } = await pair(tandem, () => timed(() => sql(urlA, join)));
 
   // Two clusters: tandem against one hashing scan of each side, both at once.
-  const crossClean = await reconcileRun(two);
   const hash = (projection: string) => `SELECT count(*), sum(${rowHashExpression(target)}) FROM (${projection}) AS p`;
-  const hashing = await timed(() => Promise.all([sql(urlA, hash(target.expected)), sql(urlB, hash(target.actual))]));
+  const { contender: crossClean, reference: hashing } = await pair(
+    () => reconcileRun(two).then(({ seconds, result }) => ({ seconds, value: result })),
+    () => timed(() => Promise.all([sql(urlA, hash(target.expected)), sql(urlB, hash(target.actual))])),
+  );
 
   // Peer on its own ground: same-shape copies (the mapped legacy rows materialised), drift included.
   await sql(urlA, `CREATE SCHEMA bench; CREATE TABLE bench.expected_copy AS ${target.expected}; ALTER TABLE bench.expected_copy ADD PRIMARY KEY (${key}); ANALYZE bench.expected_copy;`);
   const copy = connector('benchcopy', urlA, urlA, ['bench.expected_copy'], { 'bench.expected_copy': { to: 'app.customer' } });
-  const tandemCopy = await reconcileRun(copy);
-  const peer = runNamidiff(urlA.replace(/^postgres:/, 'postgresql:'), 'bench.expected_copy', urlA.replace(/^postgres:/, 'postgresql:'), 'app.customer', target.key[0]!.name, target.columns);
+  const dsn = urlA.replace(/^postgres:/, 'postgresql:');
+  const { contender: tandemCopy, reference: peerRun } = await pair(
+    () => reconcileRun(copy).then(({ seconds, result }) => ({ seconds, value: result })),
+    async () => {
+      const run = runNamidiff(dsn, 'bench.expected_copy', dsn, 'app.customer', target.key[0]!.name, target.columns);
+      return { seconds: run.seconds, value: run };
+    },
+  );
+  const peer = { seconds: peerRun.seconds, differences: peerRun.value.differences };
 
   const driftFound = (result: ReconcileResult) => `drift found ${result.drift}`;
-  console.log(`\n${compared.toLocaleString('en-US')} rows compared per run (legacy ${rows.toLocaleString('en-US')} rows, 1% filtered out), ${target.columns.length} mapped columns`);
-  line('(a) tandem reconcile, no drift, one cluster', clean.seconds, compared, driftFound(clean.result));
-  line(`(b) tandem reconcile, ${driftRows} rows drifted (0.01%)`, drifted.seconds, compared, driftFound(drifted.result));
+  console.log(`\n${compared.toLocaleString('en-US')} rows compared per run (legacy ${rows.toLocaleString('en-US')} rows, 1% filtered out), ${target.columns.length} mapped columns; medians of ${RUNS} run(s)`);
+  line('(a) tandem reconcile, no drift, one cluster', clean.seconds, compared, driftFound(clean.value));
+  line(`(b) tandem reconcile, ${driftRows} rows drifted (0.01%)`, drifted.seconds, compared, driftFound(drifted.value));
   line('(c) reference: FULL OUTER JOIN of the mapped projections', reference.seconds, compared, `(with drift: ${referenceDrift.seconds.toFixed(2)} s)`);
-  line('(a2) tandem reconcile, no drift, two clusters', crossClean.seconds, compared, driftFound(crossClean.result));
+  line('(a2) tandem reconcile, no drift, two clusters', crossClean.seconds, compared, driftFound(crossClean.value));
   line('(h) one hashing scan of each side, both at once', hashing.seconds, compared);
-  line('tandem on same-shape copies (drift included)', tandemCopy.seconds, compared, driftFound(tandemCopy.result));
+  line('tandem on same-shape copies (drift included)', tandemCopy.seconds, compared, driftFound(tandemCopy.value));
   line('namidiff (data-diff fork), default settings, same copies', peer.seconds, compared, `printed ${peer.differences} row versions (= 2 × drifted rows)`);
   ratio('(a) / (c)', clean.seconds / reference.seconds, 1.2);
   ratio('(b) / (c)', drifted.seconds / reference.seconds, 1.5);
