@@ -89,6 +89,9 @@ export default defineConnector({
     ],
     rollback: { onDrift: true, to: 'shadow' },
     watch: { interval: '5s' },
+    // `tandem rollout serve` needs a key: the operator's, from the environment when it is set
+    // (docker-compose sets it; `tandem demo` and `tandem dev` add a key of their own and print it).
+    serve: { apiKeys: process.env.TANDEM_OPS_KEY ? { ops: { key: env('TANDEM_OPS_KEY'), role: 'operate' } } : {} },
     // Reverse sync after cutover: the legacy rows as SQL over the new rows (id, email, customer_id, points copied).
     reverse: {
       'app.customer': {
