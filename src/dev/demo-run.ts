@@ -40,7 +40,7 @@ import { startTranslate, type TranslateWorker } from '../translate/worker.js';
 import { demoTraffic, workloadRandom } from './demo.js';
 import { startDevEnvironment, type DevEnvironment } from './embedded-environment.js';
 import { capturedEvents, histogramQuantiles, seconds, translatedEvents } from './measure.js';
-import { Story } from './story.js';
+import { quietWorkerTerminal, Story } from './story.js';
 
 export interface DemoOptions {
   /** Small data and short intervals (the test's form). */
@@ -209,6 +209,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const logger = createLogger({ level: 'warn', destination: logStream, pretty: false });
 
   const cleanups: (() => Promise<unknown>)[] = [];
+  // Capture draws snapshot progress bars when stderr is a terminal; here the workers' output belongs
+  // in the worker log, and the terminal to the story (capture has no switch for it yet).
+  quietWorkerTerminal();
   const cleanup = async () => {
     for (const step of cleanups.reverse()) await step().catch((error: unknown) => logger.warn({ err: error }, `demo cleanup: ${(error as Error).message}`));
     cleanups.length = 0;

@@ -26,6 +26,7 @@ import { demoTraffic } from './demo.js';
 import { startDevEnvironment } from './embedded-environment.js';
 import { capturedEvents, translatedEvents } from './measure.js';
 import { choosePort } from './ports.js';
+import { quietWorkerTerminal } from './story.js';
 
 export interface DevSessionOptions {
   /** One connector file (`--config`); else every connector file in connectors/ (or tandem.config.ts). */
@@ -139,6 +140,9 @@ export async function runDevSession(options: DevSessionOptions): Promise<void> {
   const logStream = createWriteStream(workerLog, { flags: 'a' });
   const logger = createLogger({ level: options.logLevel ?? 'warn', destination: logStream, pretty: false });
   const apiKey = randomBytes(12).toString('hex');
+  // Capture draws snapshot progress bars when stderr is a terminal; here the workers' output belongs
+  // in the worker log, and the terminal to the story (capture has no switch for it yet).
+  quietWorkerTerminal();
   const files = connectorFiles(options.config, cwd);
 
   const [pgPort, brokerPort, registryPort] = await Promise.all([choosePort(options.pgPort, 5432), choosePort(options.brokerPort, 9092), choosePort(options.registryPort, 8081)]);

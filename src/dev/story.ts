@@ -49,3 +49,11 @@ export class Story {
     this.out.write(`${text}\n`);
   }
 }
+
+/**
+ * Makes the workers of this process see a non-terminal stderr (their progress bars would tear the
+ * story and the live block apart). The process's own errors still reach stderr as plain lines.
+ */
+export function quietWorkerTerminal(): void {
+  if (process.stderr.isTTY) Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+}
