@@ -26,14 +26,14 @@ export function startReplicationOptions(options: StartReplicationOptions): strin
 /**
  * pgoutput as capture needs it: values left as the text PostgreSQL sent (the library would run them
  * through the global `pg` type parsers: int8 and numeric as strings, timestamps as local Dates
- * without microseconds; capture decodes each value itself from the column's type), and, from
- * PostgreSQL 16, without the changes applied under a replication origin. On an older server the
- * option is left out and `onOriginFilterUnavailable` is told the server's version.
+ * without microseconds; capture decodes each value itself from the column's type), and, when
+ * `skipOriginChanges` is given, without the changes applied under a replication origin (PostgreSQL
+ * 16+; on an older server the option is left out and `skipOriginChanges` is told the version).
  */
 export class CapturePgoutputPlugin extends PgoutputPlugin {
   constructor(
     private readonly publication: string,
-    private readonly onOriginFilterUnavailable: (serverVersionNum: number) => void,
+    private readonly skipOriginChanges: ((unavailableOnServerVersionNum: number) => void) | null,
   ) {
     super({ protoVersion: 1, publicationNames: [publication], messages: true });
   }
@@ -48,11 +48,14 @@ export class CapturePgoutputPlugin extends PgoutputPlugin {
   }
 
   override async start(client: Client, slotName: string, lastLsn: string): Promise<unknown> {
-    // SHOW is one of the commands a replication connection accepts besides START_REPLICATION.
-    const { rows } = await client.query<{ server_version_num: string }>('SHOW server_version_num');
-    const version = Number(rows[0]!.server_version_num);
-    const originNone = version >= ORIGIN_OPTION_MIN_VERSION;
-    if (!originNone) this.onOriginFilterUnavailable(version);
+    let originNone = false;
+    if (this.skipOriginChanges) {
+      // SHOW is one of the commands a replication connection accepts besides START_REPLICATION.
+      const { rows } = await client.query<{ server_version_num: string }>('SHOW server_version_num');
+      const version = Number(rows[0]!.server_version_num);
+      originNone = version >= ORIGIN_OPTION_MIN_VERSION;
+      if (!originNone) this.skipOriginChanges(version);
+    }
     const options = startReplicationOptions({ publicationNames: [this.publication], originNone });
     return client.query(`START_REPLICATION SLOT "${slotName.replace(/"/g, '""')}" LOGICAL ${lastLsn} (${options})`);
   }

@@ -17,10 +17,11 @@ export interface ReplicationStreamOptions {
   /** Handles one message; a returned promise pauses reading until it settles (backpressure). */
   onMessage: (lsn: Lsn, message: PgoutputMessage) => Promise<void> | void;
   /**
-   * Called before streaming from a server older than PostgreSQL 16, which cannot leave out the
-   * changes tandem's translate applied (pgoutput's `origin` option): they are captured like any other.
+   * Leave out the changes applied under a replication origin (tandem's translate, in either
+   * direction), or null to stream every change. Called instead on a server older than PostgreSQL
+   * 16, which cannot leave them out (pgoutput's `origin` option): they are captured like any other.
    */
-  onOriginFilterUnavailable: (serverVersionNum: number) => void;
+  skipOriginChanges: ((unavailableOnServerVersionNum: number) => void) | null;
 }
 
 /** How often a standby status update reports the durable LSN. */
@@ -36,15 +37,14 @@ export interface ReplicationStream {
  * Streams a slot with pg-logical-replication, avoiding its traps: no auto-acknowledge (it would
  * confirm LSNs before Kafka acknowledged them, even mid-transaction), no periodic acknowledge of the
  * last *received* LSN, and resubscription from the LSN we pass rather than the last one received.
- * Keepalives and status updates always report the durable LSN. Changes applied under a replication
- * origin (tandem's translate, in either direction) are not streamed (pgoutput-plugin.ts).
+ * Keepalives and status updates always report the durable LSN.
  */
 export function startReplicationStream(options: ReplicationStreamOptions): ReplicationStream {
   const service = new LogicalReplicationService({ connectionString: options.url, options: SOURCE_SESSION_OPTIONS } as pg.ClientConfig, {
     acknowledge: { auto: false, timeoutSeconds: 0 },
     flowControl: { enabled: true },
   });
-  const plugin = new CapturePgoutputPlugin(options.publication, options.onOriginFilterUnavailable);
+  const plugin = new CapturePgoutputPlugin(options.publication, options.skipOriginChanges);
   let stopped = false;
   let failure: Error | null = null;
   let confirmed = -1n;

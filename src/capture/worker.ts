@@ -27,6 +27,13 @@ export interface CaptureOptions {
   registry: RegistryClient;
   /** Stop after the initial snapshot instead of streaming. */
   snapshotOnly?: boolean;
+  /**
+   * Leave out the changes tandem's translate applied (any replication origin, PostgreSQL 16+), so
+   * that forward and reverse sync can run together without echoing writes back and forth. Default:
+   * when the connector declares rollout.reverse. Off otherwise, because it would also leave out
+   * what other logical replication (a subscription, pglogical) applies to the source tables.
+   */
+  skipOriginChanges?: boolean;
 }
 
 export interface CaptureWorker {
@@ -86,6 +93,12 @@ export async function startCapture(connector: Connector, options: CaptureOptions
       acks = observeAcks(acks, handler.tracker.durableLsn, handler.tracker.inFlight, Date.now());
       return acks.durableLsn;
     };
+    const skipOriginChanges = options.skipOriginChanges ?? Object.keys(connector.rollout.reverse).length > 0;
+    const warnOriginChangesCaptured = (version: number) =>
+      logger.warn(
+        { serverVersionNum: version, slot: connector.source.slot },
+        `PostgreSQL ${Math.floor(version / 10000)} cannot leave out the changes tandem's translate applied (pgoutput's origin option needs 16): slot ${connector.source.slot} captures them too, so never run this capture while reverse sync applies into ${describeUrl(connector.source.url)}`,
+      );
     const stream = startReplicationStream({
       url: connector.source.url,
       slot: connector.source.slot,
@@ -100,11 +113,7 @@ export async function startCapture(connector: Connector, options: CaptureOptions
         lastMessageAt = Date.now();
         return handler.handle(lsn, message);
       },
-      onOriginFilterUnavailable: (version) =>
-        logger.warn(
-          { serverVersionNum: version, slot: connector.source.slot },
-          `PostgreSQL ${Math.floor(version / 10000)} cannot leave out the changes tandem's translate applied (pgoutput's origin option needs 16): slot ${connector.source.slot} captures them too, so never run this capture while reverse sync applies into ${describeUrl(connector.source.url)}`,
-        ),
+      skipOriginChanges: skipOriginChanges ? warnOriginChangesCaptured : null,
     });
     logger.info({ slot: connector.source.slot, startLsn: formatLsn(startLsn) }, `streaming changes from slot ${connector.source.slot}`);
     const incremental = snapshots.finishPending(connector, book);

@@ -11,7 +11,8 @@
  *
  * The forward pipeline may keep running beside it: each translate marks what it applies with its
  * replication origin (`tandem_<name>` into new, `tandem_<name>_reverse` into legacy) and each capture
- * streams with pgoutput's `origin 'none'`, so a write is carried across once and never echoed back.
+ * streams with pgoutput's `origin 'none'` (the forward one because the connector declares
+ * rollout.reverse), so a write is carried across once and never echoed back.
  * That option needs PostgreSQL 16 on both databases; on an older one, start() refuses while the
  * forward capture's slot is active, since the two captures would pass every write back and forth.
  */
@@ -74,7 +75,7 @@ export class PipelineReverseSync implements ReverseSync {
   async start(): Promise<void> {
     if (this.running) return;
     await this.refuseEchoBelowPostgres16();
-    const capture = await startCapture(this.reverse, { logger: this.logger.child({ pipeline: 'reverse capture' }), metrics: createCaptureMetrics(), registry: createRegistryClient(this.reverse.registry) });
+    const capture = await startCapture(this.reverse, { logger: this.logger.child({ pipeline: 'reverse capture' }), metrics: createCaptureMetrics(), registry: createRegistryClient(this.reverse.registry), skipOriginChanges: true });
     let translate: TranslateWorker;
     try {
       translate = await startTranslate(this.reverse, { logger: this.logger.child({ pipeline: 'reverse translate' }), metrics: createTranslateMetrics() });

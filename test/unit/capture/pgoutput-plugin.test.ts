@@ -39,4 +39,10 @@ describe('pgoutput start options', () => {
     expect(sent[1]).toBe(`START_REPLICATION SLOT "tandem_shop" LOGICAL 0/0 (proto_version '1', publication_names 'tandem_shop', messages 'true')`);
     expect(unavailable).toEqual([150008]);
   });
+
+  it('streams every change, origin or not, when not asked to skip them (no reverse sync declared)', async () => {
+    const { client, sent } = fakeReplicationClient(170002);
+    await new CapturePgoutputPlugin('tandem_shop', null).start(client, 'tandem_shop', '0/0');
+    expect(sent).toEqual([`START_REPLICATION SLOT "tandem_shop" LOGICAL 0/0 (proto_version '1', publication_names 'tandem_shop', messages 'true')`]);
+  });
 });
