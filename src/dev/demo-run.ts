@@ -189,7 +189,8 @@ function reportLine(report: ReportJson): string {
   const tables = report.tables
     .filter((table) => table.drift > 0)
     .map((table) => `${table.table}: ${table.counts.missing} missing, ${table.counts.extra} extra, ${table.counts.different} different${Object.keys(table.columnCounts).length > 0 ? ` (${Object.keys(table.columnCounts).join(', ')})` : ''}`);
-  const cut = report.cut.mode === 'exact' ? `exact cut at ${report.cut.sourceLsn}` : `${report.cut.mode} (${report.cut.reason ?? ''})`;
+  const reason = report.cut.reason ?? '';
+  const cut = report.cut.mode === 'exact' ? `exact cut at ${report.cut.sourceLsn}` : `settled and rechecked: ${reason.length > 90 ? `${reason.slice(0, 89)}… (full reason in the report)` : reason}`;
   return `run ${report.runId}: ${report.status.toUpperCase()} — ${report.rowsCompared} rows compared in ${report.durationMs} ms, ${report.drift} drifted${tables.length ? ` [${tables.join('; ')}]` : ''}; ${cut}`;
 }
 
@@ -406,7 +407,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const rolledBack = { from: rollbackEntry.from, to: rollbackEntry.to, reason: rollbackEntry.reason ?? '' };
 
     const repaired = await reconcile({ repair: true });
-    story.detail(reportLine(repaired.report));
+    story.detail(`repair ${reportLine(repaired.report)}`);
     story.ok(`repair rewrote ${repaired.report.repair?.rows ?? 0} row(s) on app from their legacy rows through the mapping; its recheck found ${repaired.report.repair?.recheckDrift ?? 'n/a'} drifted row(s)`);
     const clean = await reconcile();
     story.detail(reportLine(clean.report));
