@@ -26,8 +26,8 @@ export function registerDemoCommand(program: Command): void {
       'after',
       `
 Starts the embedded PostgreSQL, broker and schema registry in a temporary directory, creates the
-demo's legacy and new schemas (src/dev/demo.ts) and runs the connector (connectors/demo.ts, or
---config): capture and translate under a write workload, reconcile, drift injected on the new side
+demo's legacy and new schemas (src/dev/demo.ts) and runs tandem's connectors/demo.ts (or --config,
+a connector over the same schemas): capture and translate under a write workload, reconcile, drift injected on the new side
 (reported, alerted to a local webhook, rolled back by rollout watch, repaired), then the rollout
 plan to cutover with reverse sync. Prints a summary of measured values and exits 0. Worker logs
 (warnings and errors) go to a file in the temporary directory.

@@ -16,6 +16,7 @@ import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFile
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startCapture, type CaptureWorker } from '../capture/worker.js';
 import { findConfigFile, loadConnector, type Connector } from '../config/index.js';
@@ -52,7 +53,7 @@ export interface DemoOptions {
   brokerPort?: number;
   registryPort?: number;
   consolePort?: number;
-  /** The connector file (default: the only file in connectors/). */
+  /** A connector file over the demo schema (default: tandem's connectors/demo.ts). */
   config?: string;
   out?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Resolves when --keep should end (default: SIGINT or SIGTERM). */
@@ -77,6 +78,9 @@ export interface DemoSummary {
   workerLog: string;
   consoleUrl: string;
 }
+
+/** The demo's own connector, wherever tandem is run from (--config picks another). */
+const DEMO_CONNECTOR = fileURLToPath(new URL('../../connectors/demo.ts', import.meta.url));
 
 interface Scale {
   customers: number;
@@ -236,7 +240,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const receiver = await startAlertReceiver();
     cleanups.push(() => receiver.close());
 
-    const loaded = await loadConnector(findConfigFile(options.config));
+    const loaded = await loadConnector(options.config ? findConfigFile(options.config) : DEMO_CONNECTOR);
     const apiKey = randomBytes(12).toString('hex');
     const connector: Connector = {
       ...loaded,
