@@ -38,7 +38,9 @@ const sizeOf = (message: KafkaMessage) => (message.value?.length ?? 0) + (messag
  * memory stays bounded however large a transaction is.
  */
 export class MessageSender {
+  /** Messages not yet handed to the producer: queue[head..]. An index, not shift/splice, which move the whole rest. */
   private queue: OutgoingMessage[] = [];
+  private head = 0;
   private bufferedBytes = 0;
   private sending: Promise<void> | null = null;
   private failure: Error | null = null;
@@ -73,8 +75,17 @@ export class MessageSender {
   }
 
   private pump(): void {
-    if (this.sending || this.queue.length === 0 || this.failure) return;
-    const batch = this.queue.splice(0, nextBatchLength(this.queue));
+    if (this.sending || this.head === this.queue.length || this.failure) return;
+    const end = this.head + nextBatchLength(this.queue, this.head);
+    const batch = this.queue.slice(this.head, end);
+    this.head = end;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= COMPACT_AFTER) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
     this.sending = this.send(batch).finally(() => {
       this.sending = null;
       this.pump();
@@ -119,14 +130,18 @@ export class MessageSender {
   }
 }
 
+/** Sent messages at the queue's front are dropped once this many have gone (amortized: a copy of the rest). */
+const COMPACT_AFTER = 16 * 1024;
+
 /**
- * How many queued messages the next produce request takes: up to MAX_BATCH_MESSAGES, and messages
- * until MAX_BATCH_BYTES is reached (the one crossing it included, so a large message still goes).
+ * How many queued messages, from `start`, the next produce request takes: up to MAX_BATCH_MESSAGES,
+ * and messages until MAX_BATCH_BYTES is reached (the one crossing it included, so a large message
+ * still goes).
  */
-export function nextBatchLength(queue: readonly KafkaMessage[]): number {
+export function nextBatchLength(queue: readonly KafkaMessage[], start = 0): number {
   let count = 0;
   let bytes = 0;
-  while (count < queue.length && count < MAX_BATCH_MESSAGES && bytes < MAX_BATCH_BYTES) bytes += sizeOf(queue[count++]!);
+  while (start + count < queue.length && count < MAX_BATCH_MESSAGES && bytes < MAX_BATCH_BYTES) bytes += sizeOf(queue[start + count++]!);
   return count;
 }
 

@@ -26,6 +26,7 @@ describe('MessageSender: batching, acknowledgement and backpressure', () => {
     const small = Array.from({ length: MAX_BATCH_MESSAGES + 5 }, () => ({ topic: 't', key: null, value: Buffer.alloc(1) }));
     expect(nextBatchLength(small)).toBe(MAX_BATCH_MESSAGES);
     expect(nextBatchLength(small.slice(0, 7))).toBe(7);
+    expect(nextBatchLength(small, 10)).toBe(MAX_BATCH_MESSAGES - 5);
     const large = Array.from({ length: 4 }, () => ({ topic: 't', key: Buffer.alloc(100), value: Buffer.alloc(MAX_BATCH_BYTES / 2) }));
     expect(nextBatchLength(large)).toBe(2);
     expect(nextBatchLength([{ topic: 't', key: null, value: Buffer.alloc(MAX_BATCH_BYTES * 2) }, ...large])).toBe(1);
@@ -50,6 +51,26 @@ describe('MessageSender: batching, acknowledgement and backpressure', () => {
     batches[1]!.acknowledge();
     await until(() => second.counts.acknowledged === 1, { describe: 'the second transaction acknowledged' });
     expect(first.counts.acknowledged).toBe(2);
+  });
+
+  it('sends a long queue (tens of thousands of messages) whole, each message once and in order', async () => {
+    const { producer, batches } = manualProducer();
+    const sender = new MessageSender(producer);
+    const { counts, ack } = counter();
+    const total = 20 * MAX_BATCH_MESSAGES + 7;
+    const queued = Array.from({ length: total }, () => message(ack, 1));
+    for (const each of queued) void sender.enqueue(each);
+    const flushed = sender.flush();
+    const received: KafkaMessage[] = [];
+    for (let batch = 0; received.length < total; batch++) {
+      await until(() => batches.length > batch, { describe: `batch ${batch + 1}`, intervalMs: 1 });
+      received.push(...batches[batch]!.messages);
+      batches[batch]!.acknowledge();
+    }
+    await flushed;
+    expect(received.length).toBe(total);
+    expect(received.every((each, index) => each === queued[index])).toBe(true);
+    expect(counts.acknowledged).toBe(total);
   });
 
   it('counts acknowledged events per table and op, leaving out messages that are no event of their own', async () => {
