@@ -13,8 +13,20 @@ export async function startRun(client: pg.ClientBase, connector: string, directi
   return rows[0]!.id;
 }
 
-/** Per-table counts as stored (the keys themselves are in the report files). */
-export function tableSummaries(report: ReportJson) {
+/** One table's counts as `tandem.reconcile_run.tables` stores them (the keys themselves are in the report files). */
+export interface RecordedTableSummary {
+  table: string;
+  rowsCompared: number;
+  missing: number;
+  extra: number;
+  different: number;
+  /** Differing rows per column. */
+  columns: Record<string, number>;
+  inFlightResolved: number;
+  repaired: number | null;
+}
+
+export function tableSummaries(report: ReportJson): RecordedTableSummary[] {
   return report.tables.map((table) => ({ table: table.table, rowsCompared: table.rowsCompared, missing: table.counts.missing, extra: table.counts.extra, different: table.counts.different, columns: table.columnCounts, inFlightResolved: table.inFlightResolved, repaired: table.repaired ?? null }));
 }
 

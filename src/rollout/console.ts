@@ -4,6 +4,7 @@
  * charts, rollback triggers, the audit log and the last reconcile report. Server-rendered HTML with
  * inline SVG, no script; pure.
  */
+import type { RecordedTableSummary } from '../reconcile/runs.js';
 import type { RolloutStatus } from './controller.js';
 import { formatDuration } from './duration.js';
 import type { TrendPoint } from './evidence.js';
@@ -58,7 +59,7 @@ ol.phases li.done{opacity:.6}
 ol.phases li.current{background:#1f6feb;border-color:#1f6feb;color:#fff;font-weight:600}
 ol.phases small{display:block;font-weight:400}
 table{border-collapse:collapse;width:100%} td:first-child{white-space:nowrap} td,th{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f3;vertical-align:top}
-.met{color:#1a7f37;font-weight:600} .unmet{color:#cf222e;font-weight:600} .muted{color:#8a93a3;fill:#8a93a3}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums} .met{color:#1a7f37;font-weight:600} .unmet{color:#cf222e;font-weight:600} .muted{color:#8a93a3;fill:#8a93a3}
 .charts{display:flex;gap:16px;flex-wrap:wrap} figure.chart{margin:0} figcaption{font-size:12px;color:#5b6475}
 svg polyline{fill:none;stroke:#1f6feb;stroke-width:2} svg circle{fill:#1f6feb} svg line.bound{stroke:#cf222e;stroke-dasharray:4 3}
 .gates b{font-size:22px;margin-right:4px}
@@ -101,9 +102,12 @@ export function renderConsole(data: ConsoleData): string {
 }
 
 function renderReconcileTables(tables: unknown): string {
-  if (!tables || typeof tables !== 'object') return '';
-  const entries = Array.isArray(tables) ? tables.map((item, index) => [String((item as { table?: string }).table ?? index), item] as const) : Object.entries(tables as Record<string, unknown>);
-  if (entries.length === 0) return '';
-  const rows = entries.map(([name, value]) => `<tr><td><code>${escapeHtml(name)}</code></td><td><code>${escapeHtml(JSON.stringify(value))}</code></td></tr>`).join('');
-  return `<table>${rows}</table>`;
+  if (!Array.isArray(tables) || tables.length === 0) return '';
+  const count = (value: number | null | undefined) => escapeHtml(Number(value ?? 0).toLocaleString('en-US'));
+  const rows = (tables as RecordedTableSummary[]).map((table) => {
+    const columns = Object.entries(table.columns ?? {}).map(([column, rows]) => `${column} ${rows}`).join(', ');
+    const drifted = (value: number) => `class="num${value > 0 ? ' unmet' : ''}"`;
+    return `<tr><td><code>${escapeHtml(table.table)}</code></td><td class="num">${count(table.rowsCompared)}</td><td ${drifted(table.missing)}>${count(table.missing)}</td><td ${drifted(table.extra)}>${count(table.extra)}</td><td ${drifted(table.different)}>${count(table.different)}${columns ? ` <span class="muted">(${escapeHtml(columns)})</span>` : ''}</td><td class="num">${count(table.inFlightResolved)}</td></tr>`;
+  });
+  return `<table><tr><th>table</th><th class="num">compared</th><th class="num">missing in new</th><th class="num">extra in new</th><th class="num">different</th><th class="num">in flight, resolved</th></tr>${rows.join('')}</table>`;
 }

@@ -125,6 +125,18 @@ describe('CLI views', () => {
     expect(html).toContain('key &lt;ops&gt;');
     expect(html).not.toContain('<ops>');
   });
+
+  it("the console shows the last reconcile run's tables as counts, drift marked", () => {
+    const tables = [
+      { table: 'app.customer', rowsCompared: 12_345, missing: 0, extra: 0, different: 0, columns: {}, inFlightResolved: 2, repaired: null },
+      { table: 'app.orders', rowsCompared: 889, missing: 1, extra: 0, different: 2, columns: { amount_cents: 2 }, inFlightResolved: 0, repaired: null },
+    ];
+    const lastReconcile = { id: '7', direction: 'forward', status: 'drift', drift_rows: 3, finished_at: T0, tables };
+    const html = renderConsole({ status, history: [], trends: { lag: [], drift: [], errorRate: [] }, lastReconcile, viewer: 'ops' });
+    expect(html).toContain('<tr><td><code>app.customer</code></td><td class="num">12,345</td><td class="num">0</td><td class="num">0</td><td class="num">0</td><td class="num">2</td></tr>');
+    expect(html).toContain('<td class="num unmet">1</td><td class="num">0</td><td class="num unmet">2 <span class="muted">(amount_cents 2)</span></td>');
+    expect(html).not.toContain('rowsCompared');
+  });
 });
 
 describe('blueprint', () => {
