@@ -36,8 +36,9 @@
  * Options: --events N (default 1M), --only direct,tandem-embedded,tandem-apache,debezium,lag (a
  * subset), --steady-seconds S (20), --steady-rate R (5000), --debezium-batch-size B (its batch.size
  * and max.poll.records, 500 = its default), --debezium-tasks T (3, one per partition, as tandem's
- * translate.concurrency), --cpu-prof DIR (V8 CPU profiles of the tandem translate processes, written
- * when they stop: summarise with `npx tsx bench/cpu-profile-summary.ts DIR/*.cpuprofile`).
+ * translate.concurrency), --cpu-prof DIR (V8 CPU profiles of the tandem translate processes in
+ * DIR/<contender>/, written when they stop: summarise the largest file of a folder with
+ * `npx tsx bench/cpu-profile-summary.ts FILE`).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -443,7 +444,8 @@ async function main() {
       const target = new pg.Client({ connectionString: targetUrl });
       await target.connect();
       const loadBefore = load1();
-      const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `translate-${contender}.cpuprofile`] : [];
+      // One folder per process: every thread (the main one, tsx's module loader) writes its own profile.
+      const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(profileDir, contender)] : [];
       const started = process.hrtime.bigint();
       const worker = startPeer(process.execPath, [...profile, path.join(repoRoot, 'bin/tandem.js'), 'translate', '--config', connectorFile, '--log-level', 'info', '--metrics-port', '0'], { name: `tandem translate (${contender})`, logFile: path.join(dataDir, `${contender}.log`) });
       stops.push(() => worker.stop());
@@ -459,7 +461,7 @@ async function main() {
       const seconds = since(started);
       const loadAfter = load1();
       await worker.stop();
-      if (profileDir) console.log(`CPU profile of ${contender}: ${path.join(profileDir, `translate-${contender}.cpuprofile`)}`);
+      if (profileDir) console.log(`CPU profiles of ${contender}'s threads (the largest is the main thread): ${path.join(profileDir, contender)}`);
       const { rows: batchStats } = await target.query<{ batches: string; average: string }>('SELECT count(*)::text AS batches, round(avg(last_offset - first_offset + 1))::text AS average FROM tandem.translate_batches');
       await target.end();
       const startup = running === undefined ? '' : `; process start → "translate running" (validated, group joined): ${running.toFixed(1)} s`;
