@@ -7,6 +7,42 @@ const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 /** `-12.5` at scale 2 → bytes of -1250. Throws when the value needs more digits than allowed. */
 export function decimalToBytes(text: string, precision: number, scale: number): Buffer {
+  // Capture converts every numeric column value: the common form takes no regex and no strings.
+  const unscaled = plainUnscaled(text, scale);
+  if (unscaled !== null && Math.abs(unscaled) < 10 ** precision) return safeIntegerToBytes(unscaled);
+  return parsedToBytes(text, precision, scale);
+}
+
+/**
+ * The unscaled value of plain decimal text (`-12.5`: an optional minus, digits, at most one point,
+ * at most `scale` decimals) when it is exact as a double (15 digits at most once scaled); null for
+ * anything else (exponents, a plus sign, blanks, more digits), which the general parser handles.
+ */
+function plainUnscaled(text: string, scale: number): number | null {
+  let index = text.charCodeAt(0) === 45 ? 1 : 0;
+  const negative = index === 1;
+  let value = 0;
+  let digits = 0;
+  let decimals = -1; // -1: no point yet
+  for (; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 48 && code <= 57) {
+      value = value * 10 + (code - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (code === 46 && decimals < 0) {
+      decimals = 0;
+    } else {
+      return null;
+    }
+  }
+  const shift = scale - Math.max(decimals, 0);
+  if (digits === 0 || shift < 0 || digits + shift > 15) return null;
+  value *= 10 ** shift;
+  return negative ? -value : value;
+}
+
+function parsedToBytes(text: string, precision: number, scale: number): Buffer {
   const match = DECIMAL.exec(text.trim());
   if (!match || (match[2] === '' && (match[3] ?? '') === '')) throw new Error(`not a decimal number: ${JSON.stringify(text)}`);
   const [, sign, integer, fraction = '', exponent = '0'] = match;

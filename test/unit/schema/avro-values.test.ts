@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAvroType } from '../../../src/schema/avro-type.js';
 import { toAvroKey, toAvroRow, toAvroValue } from '../../../src/schema/avro-values.js';
-import { bytesToDecimal, decimalToBytes } from '../../../src/schema/decimal.js';
+import { bigintToBytes, bytesToDecimal, decimalToBytes } from '../../../src/schema/decimal.js';
 import { deriveSchemas } from '../../../src/schema/derive.js';
 import type { ColumnDefinition, PgType } from '../../../src/schema/table-definition.js';
 import { everyTypeTable } from './every-type-table.js';
@@ -38,6 +38,29 @@ describe('value converter (pgoutput text → Avro)', () => {
     for (const text of ['0.00', '-1.50', '99999999999999999999999999.99', '-99999999999999999999999999.99', '0.01']) {
       expect(bytesToDecimal(decimalToBytes(text, 28, 2), 2)).toBe(text);
     }
+  });
+
+  it('gives every written form of a decimal the bytes of its exact unscaled value', () => {
+    // [text, scale, unscaled]: plain text of up to 15 digits and other forms (exponents, a plus sign, blanks, many digits) alike.
+    const cases: [string, number, bigint][] = [
+      ['0', 2, 0n], ['-0', 2, 0n], ['-0.00', 2, 0n], ['.5', 2, 50n], ['5.', 2, 500n], ['-.01', 2, -1n], ['12.3', 2, 1230n],
+      ['9999999999999.99', 2, 999999999999999n], ['-9999999999999.99', 2, -999999999999999n], ['99999999999999.99', 2, 9999999999999999n],
+      ['1.500', 2, 150n], ['+1.5', 2, 150n], [' 1.5 ', 2, 150n], ['1.5e2', 2, 15000n], ['-1E-2', 2, -1n], ['0000000000000000001.25', 2, 125n],
+      ['123', 0, 123n], ['-128', 0, -128n], ['127', 0, 127n], ['32768', 0, 32768n], ['1', 12, 10n ** 12n], ['123456.123456789', 9, 123456123456789n],
+    ];
+    for (const [text, scale, unscaled] of cases) expect(decimalToBytes(text, 20, scale), `${text} at scale ${scale}`).toEqual(bigintToBytes(unscaled));
+    for (let value = -70000; value <= 70000; value += 7) {
+      const text = (value / 100).toFixed(2);
+      expect(decimalToBytes(text, 12, 2), text).toEqual(bigintToBytes(BigInt(value)));
+    }
+  });
+
+  it('refuses decimals over the precision or the scale, however written', () => {
+    expect(() => decimalToBytes('1000.00', 5, 2)).toThrow('1000.00 does not fit decimal(5,2)');
+    expect(decimalToBytes('-999.999', 6, 3)).toEqual(bigintToBytes(-999999n));
+    expect(() => decimalToBytes('-1000.000', 6, 3)).toThrow('does not fit decimal(6,3)');
+    expect(() => decimalToBytes('1.005', 12, 2)).toThrow('1.005 has more than 2 decimal places');
+    for (const text of ['', '.', '-', '1.2.3', '1,5', '0x10', '--1']) expect(() => decimalToBytes(text, 12, 2), JSON.stringify(text)).toThrow('not a decimal number');
   });
 
   it('keeps an unconstrained numeric as its exact text, NaN included', () => {
