@@ -39,7 +39,8 @@ export class ChangeStreamHandler {
     this.tracker = new AckTracker(startLsn);
   }
 
-  handle = async (lsn: Lsn, message: PgoutputMessage): Promise<void> => {
+  /** A promise only when reading must wait (backpressure, a Relation's catalog lookups): most messages need none. */
+  handle = (lsn: Lsn, message: PgoutputMessage): Promise<void> | undefined => {
     switch (message.tag) {
       case 'begin':
         this.transaction = this.tracker.begin();
@@ -50,7 +51,7 @@ export class ChangeStreamHandler {
         return;
       case 'relation':
         if (`${message.schema}.${message.name}` === SIGNAL_TABLE) this.signalRelationOid = message.relationOid;
-        else await this.codecs.onRelation(message);
+        else return this.codecs.onRelation(message);
         return;
       case 'insert':
       case 'update':

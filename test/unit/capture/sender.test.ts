@@ -57,7 +57,7 @@ describe('MessageSender: batching, acknowledgement and backpressure', () => {
     const { producer, batches } = manualProducer();
     const sender = new MessageSender(producer);
     const { counts, ack } = counter();
-    const total = 20 * MAX_BATCH_MESSAGES + 7;
+    const total = 40_007; // several batches, and past the 16k sent messages after which the sender compacts its queue
     const queued = Array.from({ length: total }, () => message(ack, 1));
     for (const each of queued) void sender.enqueue(each);
     const flushed = sender.flush();
