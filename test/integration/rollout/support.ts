@@ -14,6 +14,7 @@ import { buildPlan } from '../../../src/rollout/plan.js';
 import { repoRoot } from '../../support/cli.js';
 import { testLogger } from '../../support/output.js';
 import type { TestDatabase } from '../../support/postgres.js';
+import { spawnTandem } from '../../support/process.js';
 
 export async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
@@ -99,4 +100,36 @@ export function writeRolloutConnectorFile(url: string, rollout: Record<string, u
     `import { env } from ${JSON.stringify(path.join(repoRoot, 'src/config/env.js'))};\nconst input = ${JSON.stringify({ ...input, rollout: undefined })};\nexport default { ...input, rollout: ${rolloutText} };\n`,
   );
   return file;
+}
+
+export interface ServedRollout {
+  base: string;
+  /** What the server printed so far (its log lines). */
+  output(): string;
+  post(route: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `tandem rollout serve` as a child process for migration `name` on the test database, with the
+ * short plan and two keys: `ops` (operate) and `services` (read).
+ */
+export async function serveRollout(db: TestDatabase, name: string, keys: { ops: string; services: string }): Promise<ServedRollout> {
+  await prepareTarget(db);
+  const file = writeRolloutConnectorFile(db.url, SHORT_PLAN, name, { ops: { variable: 'TEST_OPS_KEY', role: 'operate' }, services: { variable: 'TEST_SERVICE_KEY' } });
+  const server = spawnTandem(['rollout', 'serve', '--port', '0', '--host', '127.0.0.1', '--config', file], { TEST_OPS_KEY: keys.ops, TEST_SERVICE_KEY: keys.services, TANDEM_LOG_LEVEL: 'info' });
+  const line = await server.waitForOutput(/listening on port \d+/);
+  const base = `http://127.0.0.1:${/\d+$/.exec(line)![0]}`;
+  return {
+    base,
+    output: () => server.output(),
+    post: (route, body, headers = {}) =>
+      fetch(`${base}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    async stop() {
+      if (server.child.exitCode === null) {
+        server.child.kill('SIGTERM');
+        await server.exited;
+      }
+    },
+  };
 }
