@@ -1,6 +1,6 @@
 /**
  * The exact consistent cut: the source read at a known WAL position C, and the target read when
- * translate has applied, in every partition, every change committed at or before C and none after.
+ * translate has applied, in every partition, every change committed before C and none after.
  *
  * Protocol (bookkeeping tables in the target's `tandem` schema):
  *   1. reconcile inserts a cut in state `preparing`: from now on a translate batch waits before
@@ -9,13 +9,17 @@
  *   2. reconcile takes the source snapshot at C (a temporary slot's consistent point) and opens the
  *      cut with C.
  *   3. translate asks `CutGate.enter()` before each batch's transaction: with a cut open it applies
- *      only the changes at or before C and, if it held any back, records `CutGate.hold()` for the
- *      partition in the same transaction (the held changes are applied after the cut is released).
+ *      only the changes committed before C and, if it held any back, records `CutGate.hold()` for
+ *      the partition in the same transaction, pauses the partition and resumes it when the cut is
+ *      released or expires (the held changes are applied then).
  *   4. reconcile waits until capture has had Kafka acknowledge through C (slot confirmed_flush_lsn),
  *      reads each partition's end offset, and waits until every partition is complete through C:
  *      consumed to that end offset, or held at the cut.
- *   5. reconcile opens the target snapshot and proves the cut in it: every partition's applied
- *      position is at or before C. Then it releases the cut; translate goes on.
+ *   5. changes parked at the cut (their parent row was not there yet) committed before C: reconcile
+ *      waits until each was retried after every partition reached the cut (applied, or parked for
+ *      good: then it is drift at C).
+ *   6. reconcile opens the target snapshot and proves the cut in it: every partition's applied
+ *      position is before C. Then it releases the cut; translate goes on.
  * When translate does not get there in reconcile.cutTimeoutMs (not running, lagging, not wired),
  * the cut is abandoned, translate is released, and the run settles and rechecks instead.
  */
@@ -42,13 +46,18 @@ export function formatLsn(lsn: bigint): string {
 
 export interface OpenCut {
   id: string;
-  /** Apply only changes whose commit position is at or before this LSN. */
+  /**
+   * Apply only changes whose commit LSN is before this one. The source snapshot is a temporary
+   * slot's, exported at its consistent point C: it holds the transactions whose commit record
+   * starts before C, and the slot decodes those starting at C or later (a commit record can start
+   * exactly at C, right after the record that made the slot consistent).
+   */
   lsn: bigint;
 }
 
 /**
  * What translate calls for each batch. `enter`, before the batch's transaction begins (with the
- * batch's messages already fetched), returns the open cut — apply only changes at or before `lsn`
+ * batch's messages already fetched), returns the open cut — apply only changes committed before `lsn`
  * — or null; while reconcile prepares a cut it waits (outside any transaction, so it never holds
  * up the temporary slot reconcile is creating), at most until the cut expires. `hold`, inside the
  * transaction, records that this partition stopped at the cut.
@@ -84,6 +93,19 @@ export class CutGate {
   async hold(client: pg.ClientBase, cut: OpenCut, topic: string, partition: number): Promise<void> {
     await client.query('INSERT INTO tandem.reconcile_cut_hold (cut_id, topic, partition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [cut.id, topic, partition]);
   }
+
+  /**
+   * Waits (outside any transaction) until the cut is released, abandoned or expired: a partition
+   * held at it is paused until then. Returns false when `cancelled` said to stop waiting.
+   */
+  async waitUntilClosed(client: pg.ClientBase, cut: OpenCut, cancelled: () => boolean = () => false): Promise<boolean> {
+    for (;;) {
+      if (cancelled()) return false;
+      const { rows } = await client.query<{ open: boolean }>(`SELECT status IN ('preparing', 'open') AND expires_at > now() AS open FROM tandem.reconcile_cut WHERE id = $1`, [cut.id]);
+      if (!rows[0]?.open) return true;
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    }
+  }
 }
 
 // ─── reconcile's side ──────────────────────────────────────────────────────────────────────────
@@ -109,7 +131,7 @@ const partitionKey = (topic: string, partition: number) => `${topic}[${partition
 
 /**
  * Whether translate stands exactly at the cut: each partition consumed to its end offset (read
- * after capture flushed through C, so every change at or before C is below it) or held at the cut,
+ * after capture flushed through C, so every change committed before C is below it) or held at the cut,
  * and none applied past C.
  */
 export function cutProgress(ends: readonly PartitionEnd[], applied: ReadonlyMap<string, PartitionState>, held: ReadonlySet<string>, cutLsn: bigint): { complete: boolean; waitingFor: string[]; beyond: string[] } {
@@ -118,7 +140,9 @@ export function cutProgress(ends: readonly PartitionEnd[], applied: ReadonlyMap<
   for (const end of ends) {
     const key = partitionKey(end.topic, end.partition);
     const state = applied.get(key);
-    if (state && state.appliedLsn > cutLsn) beyond.push(key);
+    // A change committed at C itself is not in the source snapshot (its commit record starts at the
+    // slot's consistent point, the first position the slot decodes): applied at C is past the cut.
+    if (state && state.appliedLsn >= cutLsn) beyond.push(key);
     const consumed = end.endOffset === 0n || (state !== undefined && state.nextOffset >= end.endOffset);
     if (!consumed && !held.has(key)) waitingFor.push(key);
   }
@@ -131,6 +155,27 @@ async function readApplied(client: pg.ClientBase, groupId: string): Promise<Map<
     [groupId],
   );
   return new Map(rows.map((row) => [partitionKey(row.topic, row.partition), { nextOffset: BigInt(row.next_offset), appliedLsn: BigInt(row.applied_lsn) }]));
+}
+
+/** Changes parked (waiting for a foreign-key parent) that committed before the cut: topic + key → retries so far. */
+async function readParked(client: pg.ClientBase, topics: readonly string[], cutLsn: bigint): Promise<Map<string, number>> {
+  const { rows } = await client.query<{ topic: string; key: string; attempts: number }>('SELECT topic, key, attempts FROM tandem.translate_parked WHERE topic = ANY($1::text[]) AND position_lsn < $2', [topics, cutLsn.toString()]);
+  return new Map(rows.map((row) => [`${row.topic}\u0000${row.key}`, row.attempts]));
+}
+
+/**
+ * Parked changes at the cut are in flight: their parent may have been applied by another partition
+ * on its way to the cut. Each is waited for until it left the park or failed two more retries
+ * (the second began after the first failure was seen, so after every partition reached the cut);
+ * then what is still parked cannot be written at C and is drift. Returns how many are still awaited.
+ */
+export function parkedPending(atCut: ReadonlyMap<string, number>, now: ReadonlyMap<string, number>): number {
+  let pending = 0;
+  for (const [key, attempts] of atCut) {
+    const current = now.get(key);
+    if (current !== undefined && current < attempts + 2) pending += 1;
+  }
+  return pending;
 }
 
 async function readHeld(client: pg.ClientBase, cutId: string): Promise<Set<string>> {
@@ -183,6 +228,9 @@ export function exactCut(connector: Connector, options: ExactCutOptions): CutStr
         const deadline = Date.now() + timeoutMs;
         const sourceControl = await connectClient(connector.source.url, 'source');
         try {
+          // A transaction committed after C, so an idle source does not leave capture's slot behind C
+          // until its next heartbeat. Best effort: without the privilege, the heartbeat does it.
+          await sourceControl.query(`SELECT pg_logical_emit_message(true, 'tandem.cut', $1)`, [cutId]).catch((error: Error) => options.logger.debug({ err: error }, 'could not write the cut marker to the source WAL'));
           for (;;) {
             const { rows: slot } = await sourceControl.query<{ flushed: boolean | null }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS flushed FROM pg_replication_slots WHERE slot_name = $1', [connector.source.slot, source.lsn]);
             if (slot.length === 0) return await settle(`capture's replication slot ${connector.source.slot} does not exist`);
@@ -194,8 +242,9 @@ export function exactCut(connector: Connector, options: ExactCutOptions): CutStr
           await sourceControl.end().catch(() => undefined);
         }
         let ends: PartitionEnd[];
+        const topics = connector.source.tables.map((table) => topicFor(connector.kafka.topicPrefix, table));
         try {
-          ends = await options.endOffsets.read(connector.source.tables.map((table) => topicFor(connector.kafka.topicPrefix, table)));
+          ends = await options.endOffsets.read(topics);
         } catch (error) {
           return await settle(`the end offsets of the connector's topics could not be read from Kafka (${(error as Error).message})`);
         }
@@ -205,6 +254,13 @@ export function exactCut(connector: Connector, options: ExactCutOptions): CutStr
           if (Date.now() > deadline) return await settle(`translate did not reach the cut ${source.lsn} within ${timeoutMs} ms in ${progress.waitingFor.slice(0, 5).join(', ')}${progress.waitingFor.length > 5 ? ' …' : ''}`);
           await new Promise((resolve) => setTimeout(resolve, pollMs));
           progress = cutProgress(ends, await readApplied(control, options.groupId), await readHeld(control, cutId), cutLsn);
+        }
+        const parkedAtCut = await readParked(control, topics, cutLsn);
+        for (;;) {
+          const pending = parkedAtCut.size === 0 ? 0 : parkedPending(parkedAtCut, await readParked(control, topics, cutLsn));
+          if (pending === 0) break;
+          if (Date.now() > deadline) return await settle(`${pending} change(s) parked at the cut (waiting for a parent row) were not retried within ${timeoutMs} ms`);
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
         }
         const target = await holdSnapshot(connector.target.url, 'target', limits);
         // The proof, read in the target snapshot itself: nothing past C is applied anywhere.

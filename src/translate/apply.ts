@@ -15,11 +15,20 @@
  * truncate yet, and no partition can have applied a change after P before reaching its copy. So
  * rows written before the TRUNCATE disappear and rows written after it survive, whichever
  * partition or worker they went through.
+ *
+ * Reconcile's exact cut (reconcile/cut.ts): with a cut open at LSN C, a batch applies only the
+ * messages before its first change committed at or after C, stores the offset of that change as
+ * the next one and its last applied position, and records in the same transaction that the
+ * partition is held at the cut. A truncate at or after C is held like any change (in every
+ * partition, since all its copies carry one position), so the barrier never moves past C during a
+ * cut. Parked changes were parked before the cut was prepared or by a batch under it, so they
+ * committed before C: retrying them during a cut is allowed, and wanted.
  */
 import type { KafkaMessage } from 'kafkajs';
 import type pg from 'pg';
 import type { Connector } from '../config/index.js';
 import { TandemError } from '../errors.js';
+import type { CutGate, OpenCut } from '../reconcile/cut.js';
 import { compileSource, type CompiledSource } from '../mapping/compile.js';
 import type { MappingPlan } from '../mapping/plan.js';
 import type { TargetShape } from '../mapping/resolve.js';
@@ -62,6 +71,17 @@ export interface BatchOutcome {
   truncated: boolean;
   /** The batch started after the stored next offset and was not applied: seek back to `nextOffset`. */
   gap?: boolean;
+  /**
+   * Messages held back at reconcile's cut (from the first change committed at or after the cut's
+   * LSN): not applied; the partition is recorded as held and resumes at `nextOffset`.
+   */
+  held?: number;
+}
+
+/** Reconcile's open cut, for a batch: apply only what committed before it, record a hold. */
+export interface BatchCut {
+  gate: CutGate;
+  cut: OpenCut;
 }
 
 interface Compiled {
@@ -115,10 +135,10 @@ export class Translator {
    * `acceptGap`: the consumer already sought back to the stored offset and Kafka still starts later
    * (offsets removed by retention or compaction), so the batch is applied from where it starts.
    */
-  async applyBatch(client: pg.ClientBase, topic: string, partition: number, messages: readonly KafkaMessage[], acceptGap = false): Promise<BatchOutcome> {
+  async applyBatch(client: pg.ClientBase, topic: string, partition: number, batch: readonly KafkaMessage[], acceptGap = false, cut: BatchCut | null = null): Promise<BatchOutcome> {
     const source = this.sourceFor(topic);
-    const decoded: (SourceChange | { poison: PoisonEvent; message: KafkaMessage })[] = [];
-    for (const message of messages) {
+    let decoded: (SourceChange | { poison: PoisonEvent; message: KafkaMessage })[] = [];
+    for (const message of batch) {
       // A delete's tombstone (null value) exists for log compaction; the delete event before it carries the change.
       if (message.value === null) continue;
       try {
@@ -128,6 +148,20 @@ export class Translator {
         decoded.push({ poison: error, message });
       }
     }
+    // Reconcile's cut at LSN C: its source snapshot holds exactly the transactions whose commit
+    // record starts before C (a commit record may start at C itself: the first one after the
+    // temporary slot's consistent point). The first change committed at or after C and every later
+    // message of the partition (poison events included) are held back for after the cut.
+    let heldOffset: bigint | null = null;
+    if (cut) {
+      const first = decoded.findIndex((item) => !('poison' in item) && item.position.lsn >= cut.cut.lsn);
+      if (first >= 0) {
+        heldOffset = BigInt((decoded[first] as SourceChange).offset);
+        decoded = decoded.slice(0, first);
+      }
+    }
+    const messages = heldOffset === null ? batch : batch.filter((message) => BigInt(message.offset) < heldOffset);
+    const held = batch.length - messages.length;
     const changes = decoded.filter((item): item is SourceChange => !('poison' in item));
     const compiled = changes.length > 0 ? await this.compiledFor(client, source, unionFields(changes), `${topic}[${partition}]@${changes[0]!.offset}`) : null;
     await this.ensureStaging(client, compiled);
@@ -140,10 +174,10 @@ export class Translator {
       const stored = await this.lockPartition(client, topic, partition);
       // Commit only what follows what was committed: a batch that starts after the stored offset
       // (the consumer moved on without a batch being applied) is not applied; the caller seeks back.
-      const firstOffset = BigInt(messages[0]!.offset);
+      const firstOffset = BigInt(batch[0]!.offset);
       if (stored.nextOffset > 0n && firstOffset > stored.nextOffset && !acceptGap) {
         await client.query('ROLLBACK');
-        return { events: messages.length, skipped: messages.length, applied: 0, parked: 0, deadLettered: 0, nextOffset: stored.nextOffset.toString(), truncated: false, gap: true };
+        return { events: batch.length, skipped: batch.length, applied: 0, parked: 0, deadLettered: 0, nextOffset: stored.nextOffset.toString(), truncated: false, gap: true };
       }
       let barrier = await this.lockTopic(client, topic, hasTruncate);
       const fresh = decoded.filter((item) => {
@@ -180,20 +214,25 @@ export class Translator {
       await this.supersedeDeadLetters(client, topic, partition, appliedRows);
       await this.recordDeadLetters(client, letters);
 
-      const last = messages[messages.length - 1]!;
-      const nextOffset = BigInt(last.offset) + 1n;
+      // Held at the cut: the partition goes on (after the cut) at the first held message.
+      const nextOffset = heldOffset ?? BigInt(batch[batch.length - 1]!.offset) + 1n;
       const position = freshChanges.reduce<Position>((max, change) => (comparePositions(change.position, max) > 0 ? change.position : max), stored.position);
       if (nextOffset > stored.nextOffset) {
         await client.query(
           `UPDATE ${OFFSETS} SET next_offset = $4, applied_lsn = $5, applied_phase = $6, applied_sequence = $7, updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3`,
           [this.options.groupId, topic, partition, nextOffset, position.lsn, position.phase, position.sequence],
         );
-        await client.query(
-          `INSERT INTO tandem.translate_batches (group_id, topic, partition, first_offset, last_offset, events, applied, skipped, parked, dead_lettered)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [this.options.groupId, topic, partition, stored.nextOffset > BigInt(messages[0]!.offset) ? stored.nextOffset : BigInt(messages[0]!.offset), last.offset, fresh.length, appliedRows.reduce((sum, row) => sum + row.changes, 0), messages.length - fresh.length, toPark.length + failures.filter((f) => f.kind === 'parked').length, letters.length],
-        );
+        const firstLogged = stored.nextOffset > firstOffset ? stored.nextOffset : firstOffset;
+        if (messages.length > 0 && nextOffset - 1n >= firstLogged) {
+          await client.query(
+            `INSERT INTO tandem.translate_batches (group_id, topic, partition, first_offset, last_offset, events, applied, skipped, parked, dead_lettered)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+            [this.options.groupId, topic, partition, firstLogged, nextOffset - 1n, fresh.length, appliedRows.reduce((sum, row) => sum + row.changes, 0), messages.length - fresh.length, toPark.length + failures.filter((f) => f.kind === 'parked').length, letters.length],
+          );
+        }
       }
+      // In the same transaction as the rows and offsets: reconcile sees the hold only with them.
+      if (cut && heldOffset !== null) await cut.gate.hold(client, cut.cut, topic, partition);
       // Dead letters reach Kafka before the commit: a crash may repeat one, never lose one.
       await this.options.deadLetters.send(this.options.connector.name, letters);
       await client.query('COMMIT');
@@ -208,8 +247,9 @@ export class Translator {
         applied: appliedRows.reduce((sum, row) => sum + row.changes, 0),
         parked: toPark.length + failures.filter((failure) => failure.kind === 'parked').length,
         deadLettered: letters.length,
-        nextOffset: nextOffset.toString(),
+        nextOffset: (nextOffset > stored.nextOffset ? nextOffset : stored.nextOffset).toString(),
         truncated,
+        ...(heldOffset !== null ? { held } : {}),
       };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);

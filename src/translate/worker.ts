@@ -4,6 +4,11 @@
  * each partition to the offset stored in the target with its rows → apply batches (apply.ts),
  * retrying transient failures with backoff → retry parked changes on a timer. stop() returns after
  * the batch in flight.
+ *
+ * Reconcile's exact cut: before each batch's transaction the worker asks the cut gate (waiting
+ * while a cut is being prepared). A partition that reaches the cut is held: its batch applies what
+ * committed before the cut, records the hold, and the partition is paused (other partitions go on
+ * to the cut) and sought to the first held message until the cut is released or expires.
  */
 import type { Consumer } from 'kafkajs';
 import type pg from 'pg';
@@ -12,6 +17,7 @@ import { TandemError } from '../errors.js';
 import { createKafka } from '../kafka/client.js';
 import { createConsumer } from '../kafka/consumer.js';
 import type { Logger } from '../observability/logger.js';
+import { CutGate, type OpenCut } from '../reconcile/cut.js';
 import { backoffMs, classifyFailure } from './failures.js';
 import type { TranslateMetrics } from './metrics.js';
 import { prepareTranslator, translateGroupId, type PreparedTranslator } from './setup.js';
@@ -67,6 +73,9 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
     let assigned: { topic: string; partition: number }[] = [];
     /** Partitions sought back to their stored offset after a batch that started later; the next batch is taken as Kafka's start. */
     const soughtBack = new Set<string>();
+    const cutGate = new CutGate(connector.name);
+    /** Partitions paused at a cut, by cut id: resumed together when that cut closes. */
+    const heldAtCut = new Map<string, Map<string, { topic: string; partition: number }>>();
     let resolveDone!: () => void;
     let rejectDone!: (error: Error) => void;
     const done = new Promise<void>((resolve, reject) => {
@@ -119,6 +128,32 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
         await translator.loadPartitions(client, assigned);
       }).catch((error: Error) => fail(error));
     });
+    /**
+     * A partition held at the cut is paused, not retried in a loop, and its eachBatch returns at
+     * once: kafkajs fetches the next round only when every batch of this one is done, so a batch
+     * waiting for the release would keep the worker's other partitions from reaching the cut.
+     */
+    const holdAtCut = (cut: OpenCut, topic: string, partition: number) => {
+      consumer!.pause([{ topic, partitions: [partition] }]);
+      let partitions = heldAtCut.get(cut.id);
+      if (partitions) {
+        partitions.set(`${topic}:${partition}`, { topic, partition });
+        return;
+      }
+      partitions = new Map([[`${topic}:${partition}`, { topic, partition }]]);
+      heldAtCut.set(cut.id, partitions);
+      void withRetries(`waiting for reconcile's cut ${cut.id} to be released`, (client) => cutGate.waitUntilClosed(client, cut, () => stopping || failure !== null))
+        .then(() => {
+          heldAtCut.delete(cut.id);
+          if (stopping || failure) return;
+          const byTopic = new Map<string, number[]>();
+          for (const item of partitions.values()) byTopic.set(item.topic, [...(byTopic.get(item.topic) ?? []), item.partition]);
+          consumer!.resume([...byTopic].map(([name, list]) => ({ topic: name, partitions: list })));
+          logger.debug({ cut: cut.id, partitions: [...partitions.keys()] }, `reconcile's cut ${cut.id} closed: partitions resumed`);
+        })
+        .catch((error: Error) => fail(error));
+    };
+
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) fail(payload.error);
     });
@@ -134,7 +169,10 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
         try {
           const partitionKey = `${topic}:${partition}`;
           const acceptGap = soughtBack.has(partitionKey);
-          const outcome = await withRetries(`batch ${topic}[${partition}]@${batch.firstOffset()}`, (client) => translator.applyBatch(client, topic, partition, batch.messages, acceptGap));
+          // Outside the batch's transaction: while reconcile prepares a cut this waits (until the cut opens or expires).
+          const cut = await withRetries('cut gate', (client) => cutGate.enter(client));
+          if (cut === undefined) return;
+          const outcome = await withRetries(`batch ${topic}[${partition}]@${batch.firstOffset()}`, (client) => translator.applyBatch(client, topic, partition, batch.messages, acceptGap, cut ? { gate: cutGate, cut } : null));
           if (!outcome) return;
           soughtBack.delete(partitionKey);
           if (outcome.gap) {
@@ -143,7 +181,16 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
             consumer!.seek({ topic, partition, offset: outcome.nextOffset });
             return;
           }
-          resolveOffset(batch.lastOffset());
+          if (outcome.held) {
+            // Held at the cut: the rest of the batch is fetched again after the cut closes.
+            const next = BigInt(outcome.nextOffset);
+            if (next > 0n) resolveOffset((next - 1n).toString());
+            holdAtCut(cut!, topic, partition);
+            consumer!.seek({ topic, partition, offset: outcome.nextOffset });
+            logger.debug({ topic, partition, cut: cut!.id, held: outcome.held, nextOffset: outcome.nextOffset }, `${topic}[${partition}] held at reconcile's cut ${cut!.id}`);
+          } else {
+            resolveOffset(batch.lastOffset());
+          }
           lastBatchAt = new Date();
           // Kafka's committed offsets follow the target's, for lag tooling; the target stays the truth.
           await consumer!.commitOffsets([{ topic, partition, offset: outcome.nextOffset }]).catch((error: Error) => logger.debug({ err: error }, 'committing offsets to Kafka failed'));

@@ -122,7 +122,8 @@ class SimulatedPipeline implements EndOffsets {
       await c.query('BEGIN');
       await c.query('INSERT INTO tandem.translate_offsets (group_id, topic, partition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [GROUP, topic, partition]);
       await c.query('SELECT 1 FROM tandem.translate_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE', [GROUP, topic, partition]);
-      const firstHeld = cut ? batch.findIndex((change) => change.lsn > cut.lsn) : -1;
+      // Here a change's LSN is its commit record's end (test_decoding's COMMIT row); translate's is the start, held from C on.
+      const firstHeld = cut ? batch.findIndex((change) => change.lsn >= cut.lsn) : -1;
       const apply = firstHeld < 0 ? batch : batch.slice(0, firstHeld);
       for (const change of apply) {
         if (change.op === 'delete') await c.query('DELETE FROM app.items WHERE id = $1', [change.id]);
