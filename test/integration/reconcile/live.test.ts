@@ -139,7 +139,8 @@ describe('reconcile with capture and translate running under writes', () => {
     expect(runs).toEqual(Array(10).fill({ status: 'clean', mode: 'exact' }));
     // The workload went on through the runs, and translate held partitions at the cuts.
     const holds = await target.sql<{ n: string }>(`SELECT count(*) AS n FROM tandem.reconcile_cut_hold h JOIN tandem.reconcile_cut c ON c.id = h.cut_id WHERE c.connector = $1`, [connector.name]);
-    console.log(`partitions held at the ten cuts: ${holds[0]!.n}`);
+    const [parked] = await target.sql<{ n: string }>('SELECT coalesce(sum(parked), 0) AS n FROM tandem.translate_batches');
+    console.log(`partitions held at the ten cuts: ${holds[0]!.n}; changes parked on the way (an order before its new customer): ${parked!.n}`);
     const cuts = await target.sql<{ status: string }>(`SELECT status FROM tandem.reconcile_cut WHERE connector = $1 ORDER BY id`, [connector.name]);
     expect(cuts.map((cut) => cut.status)).toEqual(Array(10).fill('released'));
   }, 300_000);
