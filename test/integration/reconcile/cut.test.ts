@@ -39,10 +39,15 @@ class SimulatedPipeline implements EndOffsets {
   writes = 0;
   heldBatches = 0;
 
+  parkings = 0;
+  private random: () => number = Math.random;
+
   constructor(
     private readonly db: TestDatabase,
     private readonly connector: Connector,
     private readonly honoursCut: boolean,
+    /** Share of upserts parked (as translate parks a row whose parent is missing) and applied later by a retry loop. */
+    private readonly parkShare = 0,
   ) {}
 
   async read(topics: readonly string[]) {
@@ -51,7 +56,10 @@ class SimulatedPipeline implements EndOffsets {
 
   start(random: () => number): void {
     const client = () => new pg.Client({ connectionString: this.db.url });
-    this.loops = [this.loop(client(), (c) => this.write(c, random)), this.loop(client(), (c) => this.capture(c)), this.loop(client(), (c) => this.translate(c))].map((loop) =>
+    this.random = random;
+    const loops = [this.loop(client(), (c) => this.write(c, random)), this.loop(client(), (c) => this.capture(c)), this.loop(client(), (c) => this.translate(c))];
+    if (this.parkShare > 0) loops.push(this.loop(client(), (c) => this.retryParked(c)));
+    this.loops = loops.map((loop) =>
       loop.catch((error: unknown) => {
         this.running = false;
         this.failure ??= error;
@@ -91,6 +99,18 @@ class SimulatedPipeline implements EndOffsets {
     this.writes += 1;
   }
 
+  /** Like translate's park retry: changes parked a while ago are applied and leave the park (a failed retry would count an attempt). */
+  private async retryParked(c: pg.Client): Promise<void> {
+    await c.query('BEGIN');
+    const { rows } = await c.query<{ key: string; op: string; v: string | null }>(`SELECT key, op, row_values->>'v' AS v FROM tandem.translate_parked WHERE parked_at < now() - interval '100 milliseconds' FOR UPDATE`);
+    for (const row of rows) {
+      if (row.op === 'd') await c.query('DELETE FROM app.items WHERE id = $1', [Number(row.key)]);
+      else await c.query('INSERT INTO app.items VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v', [Number(row.key), row.v]);
+    }
+    await c.query('DELETE FROM tandem.translate_parked WHERE key = ANY($1::text[])', [rows.map((row) => row.key)]);
+    await c.query('COMMIT');
+  }
+
   /** Decoded transactions into the partition logs (key = id mod partitions), then capture's slot "acknowledged" through them. */
   private async capture(c: pg.Client): Promise<void> {
     const { rows } = await c.query<{ lsn: string; data: string }>(`SELECT lsn::text, data FROM pg_logical_slot_get_changes('decoder_${this.db.name}', NULL, NULL)`);
@@ -126,6 +146,20 @@ class SimulatedPipeline implements EndOffsets {
       const firstHeld = cut ? batch.findIndex((change) => change.lsn >= cut.lsn) : -1;
       const apply = firstHeld < 0 ? batch : batch.slice(0, firstHeld);
       for (const change of apply) {
+        if (this.parkShare > 0) {
+          // Like translate: a key with a parked change parks its later changes too.
+          const { rowCount } = await c.query('SELECT 1 FROM tandem.translate_parked WHERE topic = $1 AND key = $2', [topic, String(change.id)]);
+          if (rowCount || (change.op === 'upsert' && this.random() < this.parkShare)) {
+            await c.query(
+              `INSERT INTO tandem.translate_parked (topic, key, partition, kafka_offset, op, row_values, unsent, schema_id, position_lsn, position_phase, position_sequence, commit_ts_ms, message_value, error)
+               VALUES ($1, $2, $3, 0, $4, $5, '{}', 0, $6, 1, 0, 0, '\\x00', 'parent not there yet (simulated)')
+               ON CONFLICT (topic, key) DO UPDATE SET op = EXCLUDED.op, row_values = EXCLUDED.row_values, position_lsn = EXCLUDED.position_lsn`,
+              [topic, String(change.id), partition, change.op === 'delete' ? 'd' : 'u', JSON.stringify({ v: change.v }), change.lsn.toString()],
+            );
+            this.parkings += 1;
+            continue;
+          }
+        }
         if (change.op === 'delete') await c.query('DELETE FROM app.items WHERE id = $1', [change.id]);
         else await c.query('INSERT INTO app.items VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v', [change.id, change.v]);
       }
@@ -160,13 +194,13 @@ describe('exact cut with the translate barrier', () => {
   const connectorFor = (name: string) =>
     testConnector({ name, sourceUrl: db.url, tables: ['legacy.items'], brokers: ['127.0.0.1:9'], registryUrl: 'http://127.0.0.1:9', extra: { reconcile: { settleRounds: 0, cutTimeoutMs: 20_000, chunkRows: 100, bisectRows: 20 } } });
 
-  async function startPipeline(connector: Connector, honoursCut: boolean): Promise<SimulatedPipeline> {
+  async function startPipeline(connector: Connector, honoursCut: boolean, parkShare = 0): Promise<SimulatedPipeline> {
     await db.sql(`SELECT pg_create_logical_replication_slot($1, 'test_decoding')`, [connector.source.slot]);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     await migrate(client, TARGET_BOOKKEEPING);
     await client.end();
-    const simulated = new SimulatedPipeline(db, connector, honoursCut);
+    const simulated = new SimulatedPipeline(db, connector, honoursCut, parkShare);
     simulated.start(seededRandom(seed));
     await until(() => simulated.logs.every((log) => log.length > 5), { describe: 'changes in every partition', timeoutMs: 30_000 });
     return simulated;
@@ -187,6 +221,21 @@ describe('exact cut with the translate barrier', () => {
     }
     const cuts = await db.sql<{ status: string }>(`SELECT status FROM tandem.reconcile_cut ORDER BY id`);
     expect(cuts.map((cut) => cut.status)).toEqual(['released', 'released', 'released']);
+  });
+
+  it('waits for the changes parked at the cut to be retried: parked rows are in flight, not drift', async () => {
+    const connector = connectorFor('cutparked');
+    pipeline = await startPipeline(connector, true, 0.3);
+    let parkedAtCuts = 0;
+    for (let run = 0; run < 3; run += 1) {
+      await until(async () => (await db.sql('SELECT 1 FROM tandem.translate_parked')).length > 0, { describe: 'a parked change before the cut' });
+      parkedAtCuts += 1;
+      const result = await runReconcile(connector, { logger: silentLogger, cut: exactCut(connector, { logger: silentLogger, endOffsets: pipeline, groupId: GROUP, pollMs: 5 }) });
+      expect(result.cut).toMatchObject({ mode: 'exact' });
+      expect({ drift: result.drift, missing: result.tables[0]!.missing, extra: result.tables[0]!.extra, different: result.tables[0]!.different }).toEqual({ drift: 0, missing: [], extra: [], different: [] });
+    }
+    expect(pipeline.parkings).toBeGreaterThan(0);
+    expect(parkedAtCuts).toBe(3);
   });
 
   it('reports a drifted target row at the exact cut', async () => {
