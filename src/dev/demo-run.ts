@@ -38,7 +38,8 @@ import { startWatch, type Watch } from '../rollout/watch.js';
 import { createRegistryClient } from '../schema/registry-client.js';
 import { createTranslateMetrics, type TranslateMetrics } from '../translate/metrics.js';
 import { startTranslate, type TranslateWorker } from '../translate/worker.js';
-import { demoTraffic, workloadRandom } from './demo.js';
+import { demoTraffic } from './demo.js';
+import { mulberry32 } from './seeded-random.js';
 import { startDevEnvironment, type DevEnvironment } from './embedded-environment.js';
 import { capturedEvents, histogramQuantiles, seconds, translatedEvents } from './measure.js';
 import { quietWorkerTerminal, Story } from './story.js';
@@ -131,7 +132,7 @@ class Workload {
   ) {}
 
   start(seed: number): void {
-    const random = workloadRandom(seed);
+    const random = mulberry32(seed);
     const pace = 1000 / this.transactionsPerSecond;
     this.loop = (async () => {
       while (!this.stopped) {

@@ -118,18 +118,6 @@ export async function seedDemo(legacy: pg.ClientBase, customers = DEMO_CUSTOMERS
   await legacy.query(demoSeedSql(customers));
 }
 
-/** A deterministic source of choices for the workload (mulberry32), so a run can be replayed from its seed. */
-export function workloadRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * One transaction of live traffic against the legacy tables, as the legacy app writes them: a new
  * customer now and then, a new order, an order moving on, an email change, loyalty points, a

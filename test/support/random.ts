@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { mulberry32 } from '../../src/dev/seeded-random.js';
 
 /**
  * A seeded PRNG (mulberry32) for tests that make random choices. The seed comes from
@@ -12,12 +13,7 @@ export function seededRandom(what: string): () => number {
   }
   const seed = fromEnv ? Number(fromEnv) >>> 0 : randomInt(2 ** 32);
   console.log(`${what}: random seed ${seed} (replay with TANDEM_TEST_SEED=${seed})`);
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
+
+export { mulberry32 };

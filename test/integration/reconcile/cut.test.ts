@@ -16,7 +16,7 @@ import { runReconcile } from '../../../src/reconcile/run.js';
 import { testConnector } from '../../support/connector.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
-import { seededRandom } from '../../unit/reconcile/memory-side.js';
+import { mulberry32 } from '../../support/random.js';
 import { silentLogger } from './fixture.js';
 
 const seed = Number(process.env.TANDEM_TEST_SEED ?? Date.now() % 1_000_000);
@@ -201,7 +201,7 @@ describe('exact cut with the translate barrier', () => {
     await migrate(client, TARGET_BOOKKEEPING);
     await client.end();
     const simulated = new SimulatedPipeline(db, connector, honoursCut, parkShare);
-    simulated.start(seededRandom(seed));
+    simulated.start(mulberry32(seed));
     await until(() => simulated.logs.every((log) => log.length > 5), { describe: 'changes in every partition', timeoutMs: 30_000 });
     return simulated;
   }

@@ -19,7 +19,7 @@ import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-st
 import { testLogger } from '../../support/output.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
-import { seededRandom } from '../../unit/reconcile/memory-side.js';
+import { mulberry32 } from '../../support/random.js';
 import { LEGACY_DDL, MAPPINGS, TABLES, TARGET_DDL, targetMatchesLegacy } from '../translate/scenario.js';
 
 const seed = Number(process.env.TANDEM_TEST_SEED ?? Date.now() % 1_000_000);
@@ -34,7 +34,7 @@ class Workload {
   constructor(private readonly legacy: TestDatabase) {}
 
   start(): void {
-    const random = seededRandom(seed);
+    const random = mulberry32(seed);
     this.loop = (async () => {
       const pg = (await import('pg')).default;
       const client = new pg.Client({ connectionString: this.legacy.url });

@@ -8,22 +8,11 @@ import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-st
 import { testLogger } from '../../support/output.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { spawnTandem } from '../../support/process.js';
+import { mulberry32 } from '../../support/random.js';
 import { until } from '../../support/until.js';
 
 const KEYS = 300;
-const SEED = Number(process.env.TEST_SEED ?? Date.now() % 1_000_000);
-
-/** mulberry32: the test's random choices, reproducible from the printed seed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const SEED = Number(process.env.TANDEM_TEST_SEED ?? Date.now() % 1_000_000);
 
 interface Setup {
   table: string;
@@ -37,10 +26,10 @@ describe('translate: crash safety', () => {
   let legacy: TestDatabase;
   let stack: TestKafkaStack;
   const captures: CaptureWorker[] = [];
-  const random = seeded(SEED);
+  const random = mulberry32(SEED);
 
   beforeAll(async () => {
-    console.log(`translate crash-safety seed: ${SEED} (rerun with TEST_SEED=${SEED})`);
+    console.log(`translate crash-safety seed: ${SEED} (rerun with TANDEM_TEST_SEED=${SEED})`);
     legacy = await createTestDatabase('translate_crash_legacy');
     stack = await startTestKafkaStack();
     await legacy.sql('CREATE SCHEMA legacy');

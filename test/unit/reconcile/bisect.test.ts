@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { bisect, type BisectOptions } from '../../../src/reconcile/bisect.js';
 import type { CanonicalRow } from '../../../src/reconcile/row-diff.js';
 import { chunksFrom, keyId, type Key } from '../../../src/reconcile/segment.js';
-import { MemorySide, seededRandom } from './memory-side.js';
+import { mulberry32 } from '../../support/random.js';
+import { MemorySide } from './memory-side.js';
 
 const seed = Number(process.env.TANDEM_TEST_SEED ?? Date.now() % 1_000_000);
 console.log(`bisect.test seed ${seed} (TANDEM_TEST_SEED=${seed} repeats it)`);
-const random = seededRandom(seed);
+const random = mulberry32(seed);
 
 const columns = ['email', 'points'];
 const options: BisectOptions = { columns, bisectRows: 200, factor: 8, parallelism: 3 };

@@ -1,24 +1,13 @@
 import murmurHash3 from 'murmurhash3js';
 import { describe, expect, it } from 'vitest';
 import { bucketer, bucketOf, inRollout, murmur3 } from '../../../src/rollout/bucketing.js';
-
-/** A seeded generator (mulberry32), so property runs are repeatable; the seed is printed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { mulberry32 } from '../../support/random.js';
 
 const SEED = Number(process.env.ROLLOUT_TEST_SEED ?? 20261129);
 console.log(`bucketing property tests: seed ${SEED} (set ROLLOUT_TEST_SEED to replay)`);
 
 function keys(count: number, seed: number): string[] {
-  const next = random(seed);
+  const next = mulberry32(seed);
   return Array.from({ length: count }, (_, index) => `tenant-${Math.floor(next() * 1e12).toString(36)}-${index}`);
 }
 
@@ -43,7 +32,7 @@ describe('bucketing', () => {
   });
 
   it('agrees with murmurhash3js (the Unleash Node client’s hash) on ASCII keys of every length, prefix state included', () => {
-    const next = random(SEED + 4);
+    const next = mulberry32(SEED + 4);
     for (let length = 0; length < 40; length += 1) {
       for (let sample = 0; sample < 50; sample += 1) {
         const key = Array.from({ length }, () => String.fromCharCode(32 + Math.floor(next() * 95))).join('');
