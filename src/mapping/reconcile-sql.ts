@@ -45,6 +45,25 @@ export interface ReconcileTargetSql {
   /** format_type() of every target column. */
   readonly columnTypes: Readonly<Record<string, string>>;
   readonly softDelete: { readonly set: readonly { name: string; sql: string }[]; readonly live: readonly { name: string; sql: string }[] } | null;
+  /** js() columns, compared by streaming (one entry per mapping that provides some). */
+  readonly js: readonly JsSourceSql[];
+  /** `SELECT <key>, <js columns>` over the target table, live rows only (empty when there are none). */
+  readonly actualJs: string;
+}
+
+/**
+ * The js() columns one mapping provides, and the legacy rows their function reads: per row the
+ * target key (cast to its type, as the projection computes it) and every legacy column, under the
+ * mapping's `where`. The legacy columns are selected as they are, so that a reader with no type
+ * parsing sees PostgreSQL's text output (what capture reads), not a cast to text.
+ */
+export interface JsSourceSql {
+  readonly source: string;
+  readonly path: string;
+  /** Legacy columns in the row handed to the function, aliased `c0…` in `legacy` after the key. */
+  readonly legacyColumns: readonly string[];
+  readonly legacy: string;
+  readonly columns: readonly { readonly name: string; readonly type: string; readonly path: string; readonly compute: (row: Readonly<Record<string, string | null>>) => unknown }[];
 }
 
 export interface SqlQuery {
@@ -72,15 +91,13 @@ export function compileReconcileTarget(target: TargetShape, mappings: readonly R
   const keyNames = new Set(target.key);
   const projections = mappings.map((mapping) => compileProjection(mapping));
   const notComparable: NotComparable[] = [];
-  for (const [index, projection] of projections.entries()) {
-    for (const column of projection.notComparable) notComparable.push({ column, reason: `computed in Node by js() (${mappings[index]!.node.path}.columns.${column})` });
-  }
+  const js = jsSources(target, mappings);
   // Which mapping provides each compared column: the first that declares it (in target column order).
   const provider = new Map<string, number>();
   projections.forEach((projection, index) => {
     for (const column of projection.columns) if (!keyNames.has(column) && !provider.has(column)) provider.set(column, index);
   });
-  const jsNames = new Set(notComparable.map((item) => item.column));
+  const jsNames = new Set(mappings.flatMap((mapping) => mapping.columns.filter((column) => column.kind === 'js').map((column) => column.name)));
   let columns = target.columns.map((column) => column.name).filter((name) => provider.has(name) && !jsNames.has(name));
   const soft = softDeleteFilter(mappings);
 
@@ -125,7 +142,78 @@ export function compileReconcileTarget(target: TargetShape, mappings: readonly R
     paths: mappings.map((mapping) => mapping.node.path),
     columnTypes: Object.freeze(Object.fromEntries(target.columns.map((column) => [column.name, column.type]))),
     softDelete: softDeleteOf(mappings),
+    js: Object.freeze(js),
+    actualJs: js.length === 0 ? '' : `SELECT ${[...target.key, ...js.flatMap((item) => item.columns.map((column) => column.name))].map(quoteIdent).join(', ')} FROM ${quoteQualified(target.table)}${soft ? ` WHERE ${soft}` : ''}`,
   });
+}
+
+/** js() columns by the mapping that provides them (the first declaring each, as for SQL columns). */
+function jsSources(target: TargetShape, mappings: readonly ResolvedMapping[]): JsSourceSql[] {
+  const seen = new Set<string>();
+  const out: JsSourceSql[] = [];
+  for (const mapping of mappings) {
+    const columns = mapping.columns.filter((column) => column.kind === 'js' && !seen.has(column.name));
+    if (columns.length === 0) continue;
+    for (const column of columns) seen.add(column.name);
+    const computes = new Map(mapping.node.columns.flatMap((column) => (column.kind === 'js' ? [[column.name, column.compute] as const] : [])));
+    const legacyColumns = columns[0]!.reads;
+    const keys = mapping.key.map((column) => `CAST(${expression(column)} AS ${column.type}) AS ${quoteIdent(column.name)}`);
+    const values = legacyColumns.map((name, index) => `${quoteIdent(name)} AS "c${index}"`);
+    const where = mapping.node.where ? ` WHERE (${mapping.node.where.sql}) IS TRUE` : '';
+    out.push({
+      source: mapping.node.source,
+      path: mapping.node.path,
+      legacyColumns,
+      legacy: `SELECT ${[...keys, ...values].join(', ')} FROM ${quoteQualified(mapping.node.source)}${where}`,
+      columns: columns.map((column) => ({ name: column.name, type: target.columns.find((item) => item.name === column.name)!.type, path: column.path, compute: computes.get(column.name)! })),
+    });
+  }
+  return out;
+}
+
+function expression(column: { sql: string }): string {
+  return `(${column.sql})`;
+}
+
+/** A js source's legacy rows of a segment in key order: the key as text, then each legacy column as it is (read it without type parsing). */
+export function jsLegacyRowsQuery(js: JsSourceSql, key: readonly KeyColumn[], ordering: KeyOrdering, lower: readonly string[] | null, upper: readonly string[] | null): SqlQuery {
+  const where = segmentWhere(key, ordering, lower, upper);
+  return { text: `SELECT ${jsLegacySelect(js, key)} FROM (${js.legacy}) AS p${where.text} ORDER BY ${orderBy(key, ordering)}`, values: where.values };
+}
+
+/** The same rows for given keys (recheck, repair). */
+export function jsLegacyRowsByKeyQuery(js: JsSourceSql, key: readonly KeyColumn[], keys: readonly (readonly string[])[]): SqlQuery {
+  return { text: `SELECT ${jsLegacySelect(js, key)} FROM (${js.legacy}) AS p WHERE ${byKeyCondition(key)}`, values: byKeyValues(key, keys) };
+}
+
+function jsLegacySelect(js: JsSourceSql, key: readonly KeyColumn[]): string {
+  return [...key.map((column) => `p.${quoteIdent(column.name)}::text`), ...js.legacyColumns.map((_, index) => `p."c${index}"`)].join(', ');
+}
+
+/**
+ * The js() results as translate writes them: each text cast to its target column's type (the
+ * explicit CAST of translate's upsert), printed as text; one row per input row, in input order.
+ */
+export function jsCastQuery(types: readonly string[], rows: readonly (readonly (string | null)[])[]): SqlQuery {
+  const columns = types.map((_, index) => `c${index}`);
+  const select = types.map((type, index) => `CAST(r.c${index} AS ${type})::text`).join(', ');
+  return {
+    text: `SELECT ${select} FROM unnest(${types.map((_, index) => `$${index + 1}::text[]`).join(', ')}) WITH ORDINALITY AS r(${[...columns, 'n'].join(', ')}) ORDER BY r.n`,
+    values: types.map((_, index) => arrayLiteralNullable(rows.map((row) => row[index] ?? null))),
+  };
+}
+
+/** Repair of js() columns: the texts the function gave, cast as translate casts them, written into the rows with those keys. */
+export function repairJsQuery(target: ReconcileTargetSql, js: JsSourceSql, rows: readonly { key: readonly string[]; values: readonly (string | null)[] }[]): SqlQuery {
+  const keyCount = target.key.length;
+  const arrays = [...target.key, ...js.columns].map((_, index) => `$${index + 1}::text[]`);
+  const aliases = [...target.key, ...js.columns].map((_, index) => `c${index}`);
+  const sets = js.columns.map((column, index) => `${quoteIdent(column.name)} = CAST(r.c${keyCount + index} AS ${column.type})`).join(', ');
+  const match = target.key.map((column, index) => `t.${quoteIdent(column.name)} = CAST(r.c${index} AS ${column.type})`).join(' AND ');
+  return {
+    text: `UPDATE ${quoteQualified(target.table)} AS t SET ${sets} FROM unnest(${arrays.join(', ')}) AS r(${aliases.join(', ')}) WHERE ${match}`,
+    values: [...target.key.map((_, index) => arrayLiteral(rows.map((row) => row.key[index]!))), ...js.columns.map((_, index) => arrayLiteralNullable(rows.map((row) => row.values[index] ?? null)))],
+  };
 }
 
 /** A literal, possibly cast (`0`, `'x'::text`, `false`, `NULL::integer`): evaluates the same in both databases. */
@@ -272,13 +360,20 @@ export function sampledKeysQuery(table: string, key: readonly KeyColumn[], order
  */
 export function rowsByKeyQuery(projection: string, key: readonly KeyColumn[], columns: readonly string[], keys: readonly (readonly string[])[]): SqlQuery {
   const select = [...key.map((column) => column.name), ...columns].map((name) => `p.${quoteIdent(name)}::text`).join(', ');
-  const leading = `p.${quoteIdent(key[0]!.name)} = ANY($1::text[]::${key[0]!.type}[])`;
-  let text = `SELECT ${select} FROM (${projection}) AS p WHERE ${leading}`;
+  return { text: `SELECT ${select} FROM (${projection}) AS p WHERE ${byKeyCondition(key)}`, values: byKeyValues(key, keys) };
+}
+
+function byKeyCondition(key: readonly KeyColumn[]): string {
+  let text = `p.${quoteIdent(key[0]!.name)} = ANY($1::text[]::${key[0]!.type}[])`;
   if (key.length > 1) {
     const match = key.map((column, index) => `p.${quoteIdent(column.name)} = k.c${index}::${column.type}`).join(' AND ');
     text += ` AND EXISTS (SELECT 1 FROM unnest(${key.map((_, index) => `$${index + 1}::text[]`).join(', ')}) AS k(${key.map((_, index) => `c${index}`).join(', ')}) WHERE ${match})`;
   }
-  return { text, values: key.map((_, index) => arrayLiteral(keys.map((item) => item[index]!))) };
+  return text;
+}
+
+function byKeyValues(key: readonly KeyColumn[], keys: readonly (readonly string[])[]): string[] {
+  return key.map((_, index) => arrayLiteral(keys.map((item) => item[index]!)));
 }
 
 /** A PostgreSQL text[] literal. */

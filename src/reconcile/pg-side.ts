@@ -57,18 +57,35 @@ export class SnapshotPool {
   }
 
   async query<T extends pg.QueryResultRow>(query: SqlQuery, rowMode?: 'array'): Promise<T[]> {
+    return this.withClient(async (client) => {
+      try {
+        const config: pg.QueryConfig = { text: query.text, values: query.values as string[] };
+        const result = rowMode ? await client.query({ ...config, rowMode }) : await client.query(config);
+        return result.rows as T[];
+      } catch (error) {
+        throw queryError(error, this.role, this.url, query.text);
+      }
+    });
+  }
+
+  /** One connection of the pool (inside the snapshot) for the duration of `work`. */
+  async withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
     const client = this.idle.pop() ?? (await new Promise<pg.Client>((resolve) => this.waiting.push(resolve)));
     try {
-      const config: pg.QueryConfig = { text: query.text, values: query.values as string[] };
-      const result = rowMode ? await client.query({ ...config, rowMode }) : await client.query(config);
-      return result.rows as T[];
-    } catch (error) {
-      throw queryError(error, this.role, this.url, query.text);
+      return await work(client);
     } finally {
       const next = this.waiting.shift();
       if (next) next(client);
       else this.idle.push(client);
     }
+  }
+
+  /** The pool as a js() column runner: isolated work runs in a savepoint of the snapshot transaction. */
+  jsRunner(): JsRunner {
+    return {
+      rows: (query, raw) => this.withClient((client) => arrayRows(client, query, raw ?? false, this.role, this.url)),
+      isolated: (setup, work) => this.withClient((client) => isolatedOn(client, true, setup, work, this.role, this.url)),
+    };
   }
 
   async close(): Promise<void> {
@@ -128,6 +145,54 @@ export class PgSide implements ReconcileSide {
     if (keys.length === 0) return [];
     return toRows(await this.pool.query<(string | null)[]>(rowsByKeyQuery(this.projection, this.target.key, this.target.columns, keys), 'array'), this.target.key.length);
   }
+}
+
+/** Values as PostgreSQL's text output: no type parsing at all (a cast to text is not always the output function: char(n)). */
+const RAW_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+export type RowsReader = (query: SqlQuery, raw?: boolean) => Promise<(string | null)[][]>;
+
+/** What js() column comparison needs of a database: rows, and work on one connection whose setting changes and errors are undone afterwards. */
+export interface JsRunner {
+  rows: RowsReader;
+  /** `setup` (plain statements without parameters, e.g. set_config(..., true)) then `work`, on one connection, all undone afterwards. */
+  isolated<T>(setup: string, work: (rows: RowsReader) => Promise<T>): Promise<T>;
+}
+
+export async function arrayRows(client: pg.Client, query: SqlQuery, raw: boolean, role: string, url: string): Promise<(string | null)[][]> {
+  try {
+    const result = await client.query({ text: query.text, values: query.values as string[], rowMode: 'array', ...(raw ? { types: RAW_TYPES } : {}) });
+    return result.rows as (string | null)[][];
+  } catch (error) {
+    throw queryError(error, role, url, query.text);
+  }
+}
+
+/**
+ * Inside a transaction: a savepoint rolled back afterwards (settings made with set_config(…, true)
+ * and an error both undone, the snapshot kept). Outside one: a transaction rolled back afterwards.
+ */
+export async function isolatedOn<T>(client: pg.Client, inTransaction: boolean, setup: string, work: (rows: RowsReader) => Promise<T>, role: string, url: string): Promise<T> {
+  const begin = inTransaction ? 'SAVEPOINT tandem_js' : 'BEGIN READ ONLY';
+  const end = inTransaction ? 'ROLLBACK TO SAVEPOINT tandem_js; RELEASE SAVEPOINT tandem_js' : 'ROLLBACK';
+  try {
+    await client.query(`${begin}; ${setup}`);
+  } catch (error) {
+    throw queryError(error, role, url, setup);
+  }
+  try {
+    return await work((query, raw) => arrayRows(client, query, raw ?? false, role, url));
+  } finally {
+    await client.query(end);
+  }
+}
+
+/** A plain connection (not in a transaction) as a js() column runner. */
+export function clientJsRunner(client: pg.Client, role: string, url: string): JsRunner {
+  return {
+    rows: (query, raw) => arrayRows(client, query, raw ?? false, role, url),
+    isolated: (setup, work) => isolatedOn(client, false, setup, work, role, url),
+  };
 }
 
 function toRows(rows: readonly (string | null)[][], keyLength: number): CanonicalRow[] {

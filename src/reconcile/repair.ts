@@ -8,12 +8,13 @@
  */
 import type pg from 'pg';
 import type { Connector } from '../config/index.js';
-import { repairRemoveQuery, repairUpsertQuery, rowsByKeyQuery, type ReconcileTargetSql, type SqlQuery } from '../mapping/reconcile-sql.js';
+import { repairJsQuery, repairRemoveQuery, repairUpsertQuery, rowsByKeyQuery, type ReconcileTargetSql, type SqlQuery } from '../mapping/reconcile-sql.js';
 import type { Logger } from '../observability/logger.js';
 import { connectClient } from '../pg/connect.js';
-import { queryError, sessionOptions } from './pg-side.js';
+import type { JsColumns } from './js-columns.js';
+import { clientJsRunner, queryError, sessionOptions } from './pg-side.js';
 import { diffRows, type CanonicalRow } from './row-diff.js';
-import { differing, limitsOf, type ReconcileResult } from './run.js';
+import { differing, limitsOf, prepareJs, type ReconcileResult } from './run.js';
 import { keyId, type Key } from './segment.js';
 
 export interface RepairResult {
@@ -42,6 +43,9 @@ export async function repairDrift(connector: Connector, result: ReconcileResult,
   const repaired = new Map<string, number>();
   let recheckDrift = 0;
   try {
+    // js() columns are written as translate writes them: cast under translate's session settings, read on a session opened like its own.
+    const plain = await connectClient(connector.target.url, 'target');
+    const js = await prepareJs(targets, source, plain).finally(() => plain.end().catch(() => undefined));
     for (const table of result.tables) {
       const keys = differing(table);
       if (keys.length === 0) continue;
@@ -57,6 +61,8 @@ export async function repairDrift(connector: Connector, result: ReconcileResult,
         try {
           if (expected.length > 0) await runQuery(target, repairUpsertQuery(sql, expected), connector.target.url);
           if (absent.length > 0) await runQuery(target, repairRemoveQuery(sql, absent), connector.target.url);
+          const jsColumns = js.get(sql.table);
+          if (jsColumns && expected.length > 0) await repairJs(jsColumns, source, target, expected.map((row) => row.key), connector);
           await target.query(
             `INSERT INTO tandem.reconcile_repair (run_id, target_table, kind, key) SELECT $1, $2, k.kind, k.key FROM jsonb_to_recordset($3::jsonb) AS k(kind text, key jsonb)`,
             [runId, sql.table, JSON.stringify(chunk.map((key) => ({ kind: kinds.get(keyId(key)) ?? 'different', key: Object.fromEntries(sql.key.map((column, index) => [column.name, key[index]])) })))],
@@ -70,7 +76,7 @@ export async function repairDrift(connector: Connector, result: ReconcileResult,
         logger.info({ table: sql.table, rows: chunk.length, upserted: expected.length, removed: absent.length }, `repair: rewrote ${chunk.length} row(s) of ${sql.table} from legacy`);
       }
       repaired.set(sql.table, count);
-      recheckDrift += await recheck(source, target, sql, keys, connector);
+      recheckDrift += await recheck(source, target, sql, keys, connector, js.get(sql.table) ?? null);
     }
   } finally {
     await Promise.all([source.end().catch(() => undefined), target.end().catch(() => undefined)]);
@@ -86,13 +92,29 @@ async function runQuery(client: pg.Client, query: SqlQuery, url: string): Promis
   }
 }
 
-async function recheck(source: pg.Client, target: pg.Client, sql: ReconcileTargetSql, keys: readonly Key[], connector: Connector): Promise<number> {
+/**
+ * Inside the repair transaction, after the upsert: the js() columns of the rows with these keys, as
+ * translate stages them, cast under translate's settings (set_config local to the transaction, the
+ * last statements before the bookkeeping row). Rows whose function throws are left as they are.
+ */
+async function repairJs(js: JsColumns, source: pg.Client, target: pg.Client, keys: readonly Key[], connector: Connector): Promise<void> {
+  const reader = clientJsRunner(source, 'source', connector.source.url);
+  await runQuery(target, { text: js.castSettingsSql, values: [] }, connector.target.url);
+  for (const item of js.table.js) {
+    const staged = await js.stagedTexts(reader, item, keys);
+    if (staged.length > 0) await runQuery(target, repairJsQuery(js.table, item, staged), connector.target.url);
+  }
+}
+
+async function recheck(source: pg.Client, target: pg.Client, sql: ReconcileTargetSql, keys: readonly Key[], connector: Connector, js: JsColumns | null): Promise<number> {
   let left = 0;
   for (let start = 0; start < keys.length; start += connector.reconcile.bisectRows) {
     const chunk = keys.slice(start, start + connector.reconcile.bisectRows);
     const [want, got] = await Promise.all([rows(source, rowsByKeyQuery(sql.expected, sql.key, sql.columns, chunk), sql.key.length, 'source', connector.source.url), rows(target, rowsByKeyQuery(sql.actual, sql.key, sql.columns, chunk), sql.key.length, 'target', connector.target.url)]);
     const diff = diffRows(sql.columns, want, got);
-    left += diff.missing.length + diff.extra.length + diff.different.length;
+    const jsDifferent = js ? await js.compareKeys(clientJsRunner(source, 'source', connector.source.url), clientJsRunner(target, 'target', connector.target.url), chunk) : [];
+    const ids = new Set(diff.different.map((row) => keyId(row.key)));
+    left += diff.missing.length + diff.extra.length + diff.different.length + jsDifferent.filter((row) => !ids.has(keyId(row.key))).length;
   }
   return left;
 }

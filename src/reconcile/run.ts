@@ -1,7 +1,8 @@
 /**
  * One reconcile run: compile the targets, open both databases at one cut, compare each table chunk
- * by chunk (bisect.ts), then, when the cut was not exact, settle and recheck the keys that differ so
- * changes still in flight are not reported as drift.
+ * by chunk (bisect.ts; js() columns streamed over the same chunks and snapshots, js-columns.ts),
+ * then, when the cut was not exact, settle and recheck the keys that differ so changes still in
+ * flight are not reported as drift.
  */
 import type { Connector } from '../config/index.js';
 import { joinedSegmentQuery, type KeyOrdering, type ReconcileTargetSql } from '../mapping/reconcile-sql.js';
@@ -12,6 +13,7 @@ import { planChunks } from './chunking.js';
 import { PgSide, SnapshotPool, type SessionLimits } from './pg-side.js';
 import { diffRows, type RowDifference } from './row-diff.js';
 import type { Key, Segment } from './segment.js';
+import { JsColumns, mergeDifferences } from './js-columns.js';
 import { holdSnapshot, type HeldSnapshot } from './snapshot.js';
 import { compileTargets } from './targets.js';
 
@@ -122,7 +124,11 @@ export async function runReconcile(connector: Connector, options: ReconcileOptio
   const { logger } = options;
   const startedAt = new Date();
   const limits = limitsOf(connector);
-  const targets = await withClients(connector, (source, target) => compileTargets(connector, source, target, options.tables));
+  // The target client is opened as translate opens its sessions (no options): js() casts use its settings.
+  const { targets, js } = await withClients(connector, async (source, target) => {
+    const compiled = await compileTargets(connector, source, target, options.tables);
+    return { targets: compiled, js: await prepareJs(compiled, source, target) };
+  });
   for (const target of targets) {
     for (const item of target.notComparable) logger.warn({ table: target.table, column: item.column }, `${target.table}.${item.column} is not compared: ${item.reason}`);
   }
@@ -150,13 +156,13 @@ export async function runReconcile(connector: Connector, options: ReconcileOptio
   const joined = cut.mode === 'settle' && settings.joinSameDatabase && sameDatabase(connector.source.url, connector.target.url);
   const tables: TableReport[] = [];
   try {
-    for (const table of targets) tables.push(await compareTable(table, ordering, pools, connector, options, joined));
+    for (const table of targets) tables.push(await compareTable(table, ordering, pools, connector, options, joined, js.get(table.table) ?? null));
   } finally {
     await Promise.all([pools.source.close(), pools.target.close()]);
   }
 
   if (cut.mode === 'settle' && tables.some((table) => differing(table).length > 0)) {
-    await settle(connector, targets, tables, ordering, cut, options);
+    await settle(connector, targets, tables, ordering, cut, options, js);
   }
   const drift = tables.reduce((sum, table) => sum + differing(table).length, 0);
   return {
@@ -183,7 +189,17 @@ export function sameDatabase(a: string, b: string): boolean {
   return where(a) === where(b);
 }
 
-async function compareTable(table: ReconcileTargetSql, ordering: KeyOrdering, pools: { source: SnapshotPool; target: SnapshotPool }, connector: Connector, options: ReconcileOptions, joined: boolean): Promise<TableReport> {
+/** The js() columns of each table that has some. */
+export async function prepareJs(targets: readonly ReconcileTargetSql[], source: import('pg').ClientBase, plainTarget: import('pg').ClientBase): Promise<Map<string, JsColumns>> {
+  const out = new Map<string, JsColumns>();
+  for (const table of targets) {
+    const js = await JsColumns.prepare(table, source, plainTarget);
+    if (js) out.set(table.table, js);
+  }
+  return out;
+}
+
+async function compareTable(table: ReconcileTargetSql, ordering: KeyOrdering, pools: { source: SnapshotPool; target: SnapshotPool }, connector: Connector, options: ReconcileOptions, joined: boolean, js: JsColumns | null): Promise<TableReport> {
   const settings = connector.reconcile;
   const started = Date.now();
   const expected = new PgSide(pools.source, table, table.expected, ordering);
@@ -207,12 +223,29 @@ async function compareTable(table: ReconcileTargetSql, ordering: KeyOrdering, po
         signal: options.signal,
         onProgress: (state) => progress(state.rowsCompared, false),
       });
+  let different = result.different;
+  if (js) {
+    // The same chunks and snapshots, streamed: the js() columns of each chunk's rows, merged by key.
+    const found: RowDifference[] = [];
+    const source = pools.source.jsRunner();
+    const target = pools.target.jsRunner();
+    await runPool(
+      plan.chunks,
+      async (chunk) => {
+        found.push(...(await js.compareSegment(source, target, chunk, ordering)));
+        return [];
+      },
+      settings.parallelism,
+      options.signal,
+    );
+    different = mergeDifferences(different, found);
+  }
   progress(result.rowsCompared, true);
   return {
     table: table.table,
     sources: [...table.sources],
     keyColumns: table.key.map((column) => column.name),
-    columns: [...table.columns],
+    columns: [...table.columns, ...(js?.columns ?? [])],
     notComparable: table.notComparable.map((item) => ({ ...item })),
     rowsCompared: result.rowsCompared,
     chunks: plan.chunks.length,
@@ -221,7 +254,7 @@ async function compareTable(table: ReconcileTargetSql, ordering: KeyOrdering, po
     rowsFetched: result.rowsFetched,
     missing: result.missing,
     extra: result.extra,
-    different: result.different,
+    different,
     inFlightResolved: 0,
     durationMs: Date.now() - started,
   };
@@ -262,7 +295,7 @@ export function differing(table: Pick<TableReport, 'missing' | 'extra' | 'differ
  * (doubling each round); those that now match were in flight. A key still differing after the last
  * round is drift, whether or not it keeps changing: constant churn cannot hide a real difference.
  */
-async function settle(connector: Connector, targets: readonly ReconcileTargetSql[], tables: TableReport[], ordering: KeyOrdering, cut: CutReport, options: ReconcileOptions): Promise<void> {
+async function settle(connector: Connector, targets: readonly ReconcileTargetSql[], tables: TableReport[], ordering: KeyOrdering, cut: CutReport, options: ReconcileOptions, js: ReadonlyMap<string, JsColumns>): Promise<void> {
   const settings = connector.reconcile;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const initial = new Map(tables.map((table) => [table.table, differing(table).length]));
@@ -290,9 +323,16 @@ async function settle(connector: Connector, targets: readonly ReconcileTargetSql
         const keys = differing(table);
         const [want, got] = await Promise.all([new PgSide(sourcePool, sql, sql.expected, ordering).rowsByKey(keys), new PgSide(targetPool, sql, sql.actual, ordering).rowsByKey(keys)]);
         const diff = diffRows(sql.columns, want, got);
+        let different = diff.different;
+        const jsColumns = js.get(table.table);
+        if (jsColumns) {
+          for (let start = 0; start < keys.length; start += settings.bisectRows) {
+            different = mergeDifferences(different, await jsColumns.compareKeys(sourcePool.jsRunner(), targetPool.jsRunner(), keys.slice(start, start + settings.bisectRows)));
+          }
+        }
         table.missing = diff.missing;
         table.extra = diff.extra;
-        table.different = diff.different;
+        table.different = different;
       }
     } finally {
       await Promise.all([sourcePool.close(), targetPool.close()]);

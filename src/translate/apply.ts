@@ -624,7 +624,8 @@ function unionFields(changes: readonly { fields: readonly RowField[] }[]): RowFi
   return [...seen.values()];
 }
 
-function jsText(value: unknown): string | null {
+/** A js() result → the text translate stages and casts to the target column type (null → NULL). */
+export function jsText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
   if (typeof value === 'boolean') return value ? 't' : 'f';

@@ -50,10 +50,15 @@ describe('reconcile SQL from the mapping plan', () => {
     expect(target.expected).toContain('(NOT is_test) IS TRUE');
   });
 
-  it('leaves soft-deleted rows out of the actual side and marks js() columns not comparable', () => {
+  it('leaves soft-deleted rows out of the actual side and streams js() columns from the legacy rows their function reads', () => {
     const target = compiled();
     expect(target.actual).toBe(`SELECT "id", "email", "points" FROM "app"."customer" WHERE "deleted_at" IS NOT DISTINCT FROM (NULL)`);
-    expect(target.notComparable).toEqual([{ column: 'score', reason: "computed in Node by js() (mappings['legacy.customers'].columns.score)" }]);
+    expect(target.notComparable).toEqual([]);
+    expect(target.js.map((item) => ({ source: item.source, legacyColumns: item.legacyColumns, columns: item.columns.map((column) => [column.name, column.type]) }))).toEqual([
+      { source: 'legacy.customers', legacyColumns: ['id', 'email', 'is_test'], columns: [['score', 'integer']] },
+    ]);
+    expect(target.js[0]!.legacy).toBe(`SELECT CAST(("id") AS bigint) AS "id", "id" AS "c0", "email" AS "c1", "is_test" AS "c2" FROM "legacy"."customers" WHERE (NOT is_test) IS TRUE`);
+    expect(target.actualJs).toBe(`SELECT "id", "score" FROM "app"."customer" WHERE "deleted_at" IS NOT DISTINCT FROM (NULL)`);
     expect(target.softDelete).toEqual({ set: [{ name: 'deleted_at', sql: 'now()' }], live: [{ name: 'deleted_at', sql: 'NULL' }] });
   });
 
