@@ -100,6 +100,7 @@ const OFFSETS = 'tandem.translate_offsets';
 
 export class Translator {
   private readonly compiled = new Map<string, Compiled>();
+  private sourceCatalogReads: Promise<unknown> = Promise.resolve();
   private readonly staged = new WeakMap<pg.ClientBase, Set<string>>();
   private readonly parkedKeys = new Map<string, Set<string>>();
   private readonly deadKeys = new Map<string, Set<string>>();
@@ -418,7 +419,10 @@ export class Translator {
     const sourceClient = await this.options.sourceClient();
     if (sourceClient) {
       const { schema, table } = splitQualified(source);
-      catalog = await readTableDefinition(sourceClient, schema, table).catch((error: unknown) => {
+      // Partitions compile concurrently but share the one source connection: read one at a time.
+      const read = this.sourceCatalogReads.then(() => readTableDefinition(sourceClient, schema, table));
+      this.sourceCatalogReads = read.catch(() => undefined);
+      catalog = await read.catch((error: unknown) => {
         this.options.logger.warn({ err: error, table: source }, `cannot read ${source} from the source catalog; staging types come from the Avro schema`);
         return null;
       });
