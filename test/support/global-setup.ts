@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../src/embedded/postgres.js';
+import { findFreePort, startEmbeddedPostgres } from '../../src/embedded/postgres.js';
 import { repoRoot } from './cli.js';
 import { TEST_SASL_PLAIN, testKafkaKind } from './kafka-kind.js';
 
@@ -48,7 +47,7 @@ const STARTUP_TIMEOUT_MS = 180_000;
 /** `scripts/apache-kafka.sh start --port 0`, as documented: waits for its `ready host:port` line. */
 async function startApacheKafka(): Promise<ApacheKafka> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-apache-kafka-'));
-  const saslPort = await freePort();
+  const saslPort = await findFreePort();
   const args = ['start', '--port', '0', '--data-dir', dataDir, '--sasl-plain', TEST_SASL_PLAIN, '--sasl-port', String(saslPort)];
   const child = spawn('bash', [script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
@@ -90,15 +89,4 @@ async function startApacheKafka(): Promise<ApacheKafka> {
       if (code !== 0) throw new Error(`Apache Kafka stopped with exit code ${code} (expected 0 after SIGTERM); output:\n${output.slice(-40).join('\n')}`);
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,10 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findFreePort } from '../../../src/embedded/postgres.js';
 import { repoRoot } from '../../support/cli.js';
 import { kafkaClient } from '../../support/embedded-broker.js';
 import { onApacheKafka } from '../../support/kafka-stack.js';
@@ -17,17 +17,6 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'tandem-apache-script-'));
 afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `scripts/apache-kafka.sh start --port P --data-dir D` as the README documents it. */
 async function start(port: number) {
@@ -57,7 +46,7 @@ function kcat(args: string[]): Promise<string> {
 // Needs Java and the fetched jars: it runs in the Apache Kafka pass (npm run test:apache-kafka).
 describe.skipIf(!onApacheKafka)('scripts/apache-kafka.sh [runs with TANDEM_TEST_KAFKA=apache: needs Java and the fetched Apache Kafka]', () => {
   it('starts a KRaft node that kcat and kafkajs use, stops with exit 0 on SIGTERM and keeps its topics across a restart', async () => {
-    const port = await freePort();
+    const port = await findFreePort();
     const bootstrap = `127.0.0.1:${port}`;
     const first = await start(port);
     try {
