@@ -24,7 +24,7 @@ export function newState(connector: Connector, consistentPoint: Lsn, publication
   };
 }
 
-export async function readState(client: pg.Client, connector: string): Promise<CaptureState | null> {
+export async function readState(client: pg.ClientBase, connector: string): Promise<CaptureState | null> {
   const { rows } = await client.query<{ state: CaptureState }>('SELECT state FROM _tandem.capture_state WHERE connector = $1', [connector]);
   return rows[0]?.state ?? null;
 }

@@ -34,7 +34,9 @@ export function registerReconcileCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Exit codes (one-shot): 0 no drift (or all drift repaired), 2 drift, 1 error.
+Exit codes (one-shot): 0 no drift (or all drift repaired), 2 drift, 1 error. A run while capture
+still snapshots a table is INCOMPLETE: the tables it feeds are not compared (exit 0, and rollout
+does not count the run as clean).
 
 Examples:
   $ tandem reconcile --config connectors/demo.ts

@@ -278,7 +278,7 @@ export async function runDevSession(options: DevSessionOptions): Promise<void> {
         const captured = await capturedEvents(pipeline.capture.metrics);
         const applied = (await translatedEvents(pipeline.translateMetrics)).applied ?? 0;
         const { rows } = await pipeline.statusClient.query<{ id: string; status: string; drift_rows: string }>(
-          'SELECT id::text, status, drift_rows::text FROM tandem.reconcile_run WHERE connector = $1 AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1',
+          'SELECT run.id::text AS id, run.status, run.drift_rows::text AS drift_rows FROM tandem.reconcile_run AS run WHERE run.connector = $1 AND run.finished_at IS NOT NULL ORDER BY run.id DESC LIMIT 1',
           [pipeline.connector.name],
         ).catch(() => ({ rows: [] as { id: string; status: string; drift_rows: string }[] }));
         const last = rows[0] ? `reconcile run ${rows[0].id} ${rows[0].status}${rows[0].status === 'drift' ? ` (${rows[0].drift_rows} rows)` : ''}` : 'no reconcile run yet';

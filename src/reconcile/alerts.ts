@@ -32,10 +32,13 @@ export function driftState(result: ReconcileResult): DriftState {
   return { signature: hash.digest('hex'), driftRows: result.drift };
 }
 
-/** Which alert (if any) the move from the last alerted state to this run's state deserves. */
-export function alertEvent(previous: DriftState | null, current: DriftState): AlertEvent | null {
+/**
+ * Which alert (if any) the move from the last alerted state to this run's state deserves. A run
+ * that left tables out (`complete` false: capture still snapshotting them) cannot say drift is resolved.
+ */
+export function alertEvent(previous: DriftState | null, current: DriftState, complete = true): AlertEvent | null {
   const wasDrift = previous !== null && previous.driftRows > 0;
-  if (current.driftRows === 0) return wasDrift ? 'resolved' : null;
+  if (current.driftRows === 0) return wasDrift && complete ? 'resolved' : null;
   if (!wasDrift) return 'appeared';
   return previous!.signature === current.signature ? null : 'changed';
 }
@@ -71,7 +74,7 @@ async function readState(client: pg.ClientBase, connector: string, direction: st
 export async function alertOnDrift(client: pg.ClientBase, result: ReconcileResult, report: ReportJson, options: AlertOptions): Promise<AlertEvent | null> {
   const current = driftState(result);
   const previous = await readState(client, result.connector, result.direction);
-  const event = alertEvent(previous, current);
+  const event = alertEvent(previous, current, result.status !== 'incomplete');
   if (event === null) return null;
   const text = alertText(event, report);
   const log = event === 'resolved' ? options.logger.info.bind(options.logger) : options.logger.warn.bind(options.logger);

@@ -10,6 +10,12 @@ import { chunksFrom, type Key, type Segment } from './segment.js';
 
 /** Keys sampled per chunk when sampling: enough for even chunks, few enough to read quickly. */
 const SAMPLE_KEYS_PER_CHUNK = 32;
+/**
+ * Pages sampled per chunk at least. SYSTEM sampling picks whole pages, and a page holds keys that
+ * were inserted together (often one key range): a handful of pages gives lopsided chunks, or no
+ * key at all by chance.
+ */
+const SAMPLE_PAGES_PER_CHUNK = 4;
 /** Below this many estimated rows the exact pass is cheap enough. */
 const SAMPLE_FROM_ROWS = 200_000;
 
@@ -20,21 +26,28 @@ export interface ChunkPlan {
   estimatedRows: number;
 }
 
-/** `pg_class.reltuples` of a table (-1 when never analysed). */
-export async function estimatedRows(pool: SnapshotPool, table: string): Promise<number> {
-  const [row] = await pool.query<{ n: string | null }>({ text: 'SELECT c.reltuples::bigint::text AS n FROM pg_class c WHERE c.oid = to_regclass($1)', values: [table] });
-  return Number(row?.n ?? -1);
+/** `pg_class.reltuples` (-1 when never analysed) and `relpages` of a table. */
+async function tableSize(pool: SnapshotPool, table: string): Promise<{ rows: number; pages: number }> {
+  const [row] = await pool.query<{ rows: string | null; pages: string | null }>({ text: 'SELECT c.reltuples::bigint::text AS rows, c.relpages::text AS pages FROM pg_class c WHERE c.oid = to_regclass($1)', values: [table] });
+  return { rows: Number(row?.rows ?? -1), pages: Number(row?.pages ?? 0) };
+}
+
+/** The TABLESAMPLE SYSTEM percentage for `chunks` chunks: enough keys and enough pages per chunk. */
+export function samplePercent(size: { rows: number; pages: number }, chunks: number): number {
+  const forKeys = (chunks * SAMPLE_KEYS_PER_CHUNK) / size.rows;
+  const forPages = size.pages > 0 ? (chunks * SAMPLE_PAGES_PER_CHUNK) / size.pages : 1;
+  return Math.min(100, 100 * Math.max(forKeys, forPages));
 }
 
 export async function planChunks(target: ReconcileTargetSql, ordering: KeyOrdering, pools: { source: SnapshotPool; target: SnapshotPool }, sides: { expected: PgSide; actual: PgSide }, chunkRows: number): Promise<ChunkPlan> {
-  const targetRows = await estimatedRows(pools.target, target.table);
-  const sourceRows = Math.max(-1, ...(await Promise.all(target.sources.map((table) => estimatedRows(pools.source, table)))));
+  const targetSize = await tableSize(pools.target, target.table);
+  const targetRows = targetSize.rows;
+  const sourceRows = Math.max(-1, ...(await Promise.all(target.sources.map(async (table) => (await tableSize(pools.source, table)).rows))));
   if (targetRows >= SAMPLE_FROM_ROWS && targetRows * 2 >= sourceRows) {
     const chunks = Math.ceil(targetRows / chunkRows);
-    const percent = (100 * chunks * SAMPLE_KEYS_PER_CHUNK) / targetRows;
-    const sample = await pools.target.query<string[]>(sampledKeysQuery(target.table, target.key, ordering, percent), 'array');
-    const boundaries = pickEvenly(sample, chunks);
-    return { chunks: chunksFrom(target.table, boundaries), method: 'sample', estimatedRows: targetRows };
+    const sample = await pools.target.query<string[]>(sampledKeysQuery(target.table, target.key, ordering, samplePercent(targetSize, chunks)), 'array');
+    // A sample with fewer keys than chunks (statistics far off the table) falls through to the exact pass.
+    if (sample.length >= chunks) return { chunks: chunksFrom(target.table, pickEvenly(sample, chunks)), method: 'sample', estimatedRows: targetRows };
   }
   // Small or never analysed: an exact pass over the keys of the target (its key index), unless the
   // target holds far fewer rows than the legacy side (a target being filled).

@@ -79,8 +79,8 @@ export class CutGate {
     }
     for (;;) {
       const { rows } = await client.query<{ id: string; status: string; lsn: string | null }>(
-        `SELECT id::text, status, source_lsn::text AS lsn FROM tandem.reconcile_cut
-          WHERE connector = $1 AND status IN ('preparing', 'open') AND expires_at > now() ORDER BY id DESC LIMIT 1`,
+        `SELECT cut.id::text AS id, cut.status, cut.source_lsn::text AS lsn FROM tandem.reconcile_cut AS cut
+          WHERE cut.connector = $1 AND cut.status IN ('preparing', 'open') AND cut.expires_at > now() ORDER BY cut.id DESC LIMIT 1`,
         [this.connector],
       );
       const cut = rows[0];

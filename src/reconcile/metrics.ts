@@ -11,7 +11,7 @@ export function createReconcileMetrics() {
     driftRows: new Gauge({ name: 'tandem_reconcile_drift_rows', help: 'Drifted rows found by the last run, by target table and kind (missing, extra, different)', labelNames: ['table', 'kind'], registers: [registry] }),
     inFlightResolved: new Gauge({ name: 'tandem_reconcile_in_flight_resolved_rows', help: 'Rows that differed at first and matched when rechecked, last run', labelNames: ['table'], registers: [registry] }),
     duration: new Histogram({ name: 'tandem_reconcile_run_duration_seconds', help: 'Duration of reconcile runs', buckets: [1, 5, 15, 60, 300, 900, 3600], registers: [registry] }),
-    runs: new Counter({ name: 'tandem_reconcile_runs_total', help: 'Reconcile runs, by status (clean, drift, error)', labelNames: ['status'], registers: [registry] }),
+    runs: new Counter({ name: 'tandem_reconcile_runs_total', help: 'Reconcile runs, by status (clean, drift, incomplete, error)', labelNames: ['status'], registers: [registry] }),
     lastSuccess: new Gauge({ name: 'tandem_reconcile_last_success_timestamp_seconds', help: 'Unix time of the end of the last run that completed (clean or drift)', registers: [registry] }),
     repairedRows: new Counter({ name: 'tandem_reconcile_repaired_rows_total', help: 'Target rows rewritten by --repair, by table', labelNames: ['table'], registers: [registry] }),
   };

@@ -27,12 +27,15 @@ export interface TableJson {
   chunks: number;
   durationMs: number;
   repaired?: number;
+  /** Not compared: capture's snapshot of these source tables was still in progress at the cut. */
+  awaitingSnapshot?: string[];
 }
 
 export interface ReportJson {
   connector: string;
   runId: string | null;
-  status: 'clean' | 'drift';
+  /** incomplete: no drift in the tables compared, but some wait for capture's snapshot (see tables[].awaitingSnapshot). */
+  status: 'clean' | 'drift' | 'incomplete';
   direction: 'forward';
   startedAt: string;
   finishedAt: string;
@@ -69,6 +72,7 @@ export function buildReport(result: ReconcileResult, options: { runId: string | 
       chunks: table.chunks,
       durationMs: table.durationMs,
       ...(options.repaired ? { repaired: options.repaired.get(table.table) ?? 0 } : {}),
+      ...(table.awaitingSnapshot ? { awaitingSnapshot: table.awaitingSnapshot } : {}),
     };
   });
   const sum = (pick: (table: TableReport) => number) => result.tables.reduce((total, table) => total + pick(table), 0);
@@ -99,6 +103,11 @@ const cutLine = (report: ReportJson) =>
     ? `exact cut at source WAL ${report.cut.sourceLsn} (translate held at it)`
     : `settle and recheck (${report.cut.reason ?? 'no exact cut'}): ${report.cut.settleRounds ?? 0} round(s), ${number(report.inFlightResolved)} in-flight row(s) resolved`;
 
+const awaitingLine = (table: TableJson) => `not compared: capture's snapshot of ${table.awaitingSnapshot!.join(', ')} is still in progress`;
+/** The headline: what a reader must know first. */
+const headline = (report: ReportJson) =>
+  report.status === 'drift' ? `${number(report.drift)} drifted rows` : report.status === 'incomplete' ? `incomplete, ${report.tables.filter((table) => table.awaitingSnapshot).length} table(s) wait for capture's snapshot` : 'clean';
+
 export function renderJson(report: ReportJson): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
@@ -106,10 +115,14 @@ export function renderJson(report: ReportJson): string {
 /** The terminal summary: one line per table, then the first differences. */
 export function renderText(report: ReportJson): string {
   const lines = [
-    `${report.status === 'clean' ? 'CLEAN' : 'DRIFT'}  ${report.connector}: ${number(report.drift)} drifted row(s) in ${number(report.rowsCompared)} compared (missing ${number(report.summary.missing)}, extra ${number(report.summary.extra)}, different ${number(report.summary.different)}) in ${duration(report.durationMs)}`,
+    `${report.status.toUpperCase()}  ${report.connector}: ${number(report.drift)} drifted row(s) in ${number(report.rowsCompared)} compared (missing ${number(report.summary.missing)}, extra ${number(report.summary.extra)}, different ${number(report.summary.different)}) in ${duration(report.durationMs)}`,
     `      ${cutLine(report)}${report.runId ? `; run ${report.runId}` : ''}`,
   ];
   for (const table of report.tables) {
+    if (table.awaitingSnapshot) {
+      lines.push(`  wait  ${table.table.padEnd(30)} ${awaitingLine(table)}`);
+      continue;
+    }
     lines.push(`  ${table.drift === 0 ? 'ok   ' : 'drift'} ${table.table.padEnd(30)} ${number(table.rowsCompared).padStart(12)} rows  missing ${table.counts.missing}  extra ${table.counts.extra}  different ${table.counts.different}${Object.keys(table.columnCounts).length ? ` (${Object.entries(table.columnCounts).map(([column, count]) => `${column} ${count}`).join(', ')})` : ''}`);
     for (const key of table.missing.slice(0, 3)) lines.push(`        missing in new: ${showKey(key)}`);
     for (const key of table.extra.slice(0, 3)) lines.push(`        extra in new:   ${showKey(key)}`);
@@ -126,7 +139,7 @@ const md = (text: string) => text.replace(/[|\\`*_[\]<>]/g, (char) => `\\${char}
 
 export function renderMarkdown(report: ReportJson): string {
   const out = [
-    `# Reconcile ${report.connector}: ${report.status === 'clean' ? 'clean' : `${number(report.drift)} drifted rows`}`,
+    `# Reconcile ${report.connector}: ${headline(report)}`,
     '',
     `| | |`,
     `|---|---|`,
@@ -145,10 +158,11 @@ export function renderMarkdown(report: ReportJson): string {
     '',
     '| Table | Rows compared | Missing | Extra | Different | Columns | In flight |',
     '|---|---:|---:|---:|---:|---|---:|',
-    ...report.tables.map((table) => `| ${md(table.table)} | ${number(table.rowsCompared)} | ${table.counts.missing} | ${table.counts.extra} | ${table.counts.different} | ${md(Object.entries(table.columnCounts).map(([column, count]) => `${column} ${count}`).join(', ') || '—')} | ${table.inFlightResolved} |`),
+    ...report.tables.map((table) => `| ${md(table.table)}${table.awaitingSnapshot ? ' (not compared)' : ''} | ${number(table.rowsCompared)} | ${table.counts.missing} | ${table.counts.extra} | ${table.counts.different} | ${md(Object.entries(table.columnCounts).map(([column, count]) => `${column} ${count}`).join(', ') || '—')} | ${table.inFlightResolved} |`),
   ];
-  for (const table of report.tables.filter((item) => item.drift > 0 || item.notComparable.length > 0)) {
+  for (const table of report.tables.filter((item) => item.drift > 0 || item.notComparable.length > 0 || item.awaitingSnapshot)) {
     out.push('', `## ${md(table.table)}`, '');
+    if (table.awaitingSnapshot) out.push(`**Not compared:** capture's snapshot of ${table.awaitingSnapshot.map((source) => `\`${source}\``).join(', ')} is still in progress; the next run after it completes compares this table.`, '');
     if (table.missing.length) out.push(`**Missing in new** (${table.counts.missing}): ${table.missing.map((key) => `\`${showKey(key)}\``).join(', ')}${table.truncated.missing ? ` … and ${table.truncated.missing} more` : ''}`, '');
     if (table.extra.length) out.push(`**Extra in new** (${table.counts.extra}): ${table.extra.map((key) => `\`${showKey(key)}\``).join(', ')}${table.truncated.extra ? ` … and ${table.truncated.extra} more` : ''}`, '');
     if (table.different.length) {
@@ -166,45 +180,46 @@ const html = (text: string) => text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;
 const htmlValue = (value: string | null) => (value === null ? '<span class="null">NULL</span>' : value === '' ? '<span class="null">empty string</span>' : `<code>${html(value)}</code>`);
 
 export function renderHtml(report: ReportJson): string {
-  const clean = report.status === 'clean';
+  const tone = report.status === 'drift' ? 'bad' : report.status === 'incomplete' ? 'warn' : 'ok';
   const card = (label: string, value: string, tone = '') => `<div class="card ${tone}"><div class="value">${value}</div><div class="label">${label}</div></div>`;
   const keys = (label: string, items: KeyObject[], more: number, total: number) =>
     items.length === 0 ? '' : `<h3>${label} <span class="count">${number(total)}</span></h3><ul class="keys">${items.map((key) => `<li><code>${html(showKey(key))}</code></li>`).join('')}${more ? `<li class="more">… and ${number(more)} more</li>` : ''}</ul>`;
   const sections = report.tables
-    .filter((table) => table.drift > 0 || table.notComparable.length > 0)
+    .filter((table) => table.drift > 0 || table.notComparable.length > 0 || table.awaitingSnapshot)
     .map((table) => {
       const rows = table.different.flatMap((row) => Object.entries(row.columns).map(([column, values], index) => `<tr>${index === 0 ? `<td rowspan="${Object.keys(row.columns).length}"><code>${html(showKey(row.key))}</code></td>` : ''}<td>${html(column)}</td><td class="exp">${htmlValue(values.expected)}</td><td class="act">${htmlValue(values.actual)}</td></tr>`));
       return `<section><h2>${html(table.table)}</h2><p class="muted">from ${html(table.sources.join(' + '))} · ${number(table.rowsCompared)} rows compared · ${table.chunks} chunks · ${duration(table.durationMs)}</p>
 ${keys('Missing in new', table.missing, table.truncated.missing, table.counts.missing)}
 ${keys('Extra in new', table.extra, table.truncated.extra, table.counts.extra)}
 ${rows.length ? `<h3>Different <span class="count">${number(table.counts.different)}</span></h3><table class="diff"><thead><tr><th>Key</th><th>Column</th><th>Expected (legacy, mapped)</th><th>Actual (new)</th></tr></thead><tbody>${rows.join('')}</tbody></table>${table.truncated.different ? `<p class="more">… and ${number(table.truncated.different)} more rows</p>` : ''}` : ''}
+${table.awaitingSnapshot ? `<p class="note">${html(awaitingLine(table))}; the next run after it completes compares this table.</p>` : ''}
 ${table.notComparable.map((item) => `<p class="note">Not compared: <code>${html(item.column)}</code> — ${html(item.reason)}</p>`).join('')}</section>`;
     });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Reconcile ${html(report.connector)} — ${clean ? 'clean' : `${number(report.drift)} drifted rows`}</title>
+<title>Reconcile ${html(report.connector)} — ${html(headline(report))}</title>
 <style>
 :root{--ok:#16794c;--bad:#b42318;--warn:#b54708;--ink:#1d2939;--muted:#667085;--line:#eaecf0;--bg:#f9fafb}
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--bg)}
 main{max-width:1100px;margin:0 auto;padding:32px 24px 64px}
 header{display:flex;align-items:center;gap:16px;margin-bottom:8px}h1{font-size:24px;margin:0}
-.badge{padding:4px 12px;border-radius:999px;font-weight:600;font-size:13px;letter-spacing:.04em;color:#fff;background:${clean ? 'var(--ok)' : 'var(--bad)'}}
+.badge{padding:4px 12px;border-radius:999px;font-weight:600;font-size:13px;letter-spacing:.04em;color:#fff;background:var(--${tone})}
 .muted{color:var(--muted);margin:4px 0 16px}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;margin:20px 0 28px}
 .card{background:#fff;border:1px solid var(--line);border-radius:10px;padding:14px 16px}.card .value{font-size:24px;font-weight:650}.card .label{color:var(--muted);font-size:13px}
 .card.bad .value{color:var(--bad)}.card.ok .value{color:var(--ok)}
 table{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(--line);border-radius:10px;overflow:hidden}
 th,td{text-align:left;padding:8px 12px;border-bottom:1px solid var(--line);vertical-align:top}th{background:#f2f4f7;font-size:13px;color:#344054}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}tr.drift td:first-child{border-left:3px solid var(--bad)}tr.ok td:first-child{border-left:3px solid var(--ok)}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}tr.drift td:first-child{border-left:3px solid var(--bad)}tr.ok td:first-child{border-left:3px solid var(--ok)}tr.wait td:first-child{border-left:3px solid var(--warn)}
 section{margin-top:36px}h2{font-size:19px;margin:0}h3{font-size:15px;margin:18px 0 8px}.count{background:#fee4e2;color:var(--bad);border-radius:999px;padding:1px 8px;font-size:12px;margin-left:4px}
 ul.keys{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:6px}ul.keys li{background:#fff;border:1px solid var(--line);border-radius:6px;padding:2px 8px}
 code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}.null{color:var(--muted);font-style:italic;font-size:13px}
 td.exp code{color:var(--ok)}td.act code{color:var(--bad)}.more,.note{color:var(--muted);font-size:13px}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
 </style></head><body><main>
-<header><h1>Reconcile · ${html(report.connector)}</h1><span class="badge">${clean ? 'CLEAN' : 'DRIFT'}</span></header>
+<header><h1>Reconcile · ${html(report.connector)}</h1><span class="badge">${report.status.toUpperCase()}</span></header>
 <p class="muted">${html(report.startedAt)} · ${duration(report.durationMs)} · ${html(cutLine(report))}${report.runId ? ` · run ${html(report.runId)}` : ''}</p>
 <div class="cards">
-${card('drifted rows', number(report.drift), clean ? 'ok' : 'bad')}
+${card('drifted rows', number(report.drift), report.drift ? 'bad' : 'ok')}
 ${card('rows compared', number(report.rowsCompared))}
 ${card('missing in new', number(report.summary.missing), report.summary.missing ? 'bad' : '')}
 ${card('extra in new', number(report.summary.extra), report.summary.extra ? 'bad' : '')}
@@ -213,7 +228,7 @@ ${card('in flight, resolved', number(report.inFlightResolved))}
 ${report.repair ? card('repaired rows', number(report.repair.rows), report.repair.recheckDrift ? 'bad' : 'ok') : ''}
 </div>
 <table><thead><tr><th>Table</th><th class="num">Rows compared</th><th class="num">Missing</th><th class="num">Extra</th><th class="num">Different</th><th>Columns differing</th><th class="num">In flight</th></tr></thead><tbody>
-${report.tables.map((table) => `<tr class="${table.drift ? 'drift' : 'ok'}"><td><code>${html(table.table)}</code></td><td class="num">${number(table.rowsCompared)}</td><td class="num">${table.counts.missing}</td><td class="num">${table.counts.extra}</td><td class="num">${table.counts.different}</td><td>${html(Object.entries(table.columnCounts).map(([column, count]) => `${column} (${count})`).join(', ') || '—')}</td><td class="num">${table.inFlightResolved}</td></tr>`).join('\n')}
+${report.tables.map((table) => `<tr class="${table.drift ? 'drift' : table.awaitingSnapshot ? 'wait' : 'ok'}"><td><code>${html(table.table)}</code>${table.awaitingSnapshot ? ' <span class="muted">not compared</span>' : ''}</td><td class="num">${number(table.rowsCompared)}</td><td class="num">${table.counts.missing}</td><td class="num">${table.counts.extra}</td><td class="num">${table.counts.different}</td><td>${html(Object.entries(table.columnCounts).map(([column, count]) => `${column} (${count})`).join(', ') || '—')}</td><td class="num">${table.inFlightResolved}</td></tr>`).join('\n')}
 </tbody></table>
 ${sections.join('\n')}
 <footer>tandem reconcile · expected = legacy rows through the connector's mappings; actual = the new tables</footer>

@@ -15,6 +15,7 @@ import { diffRows, type RowDifference } from './row-diff.js';
 import type { Key, Segment } from './segment.js';
 import { JsColumns, mergeDifferences } from './js-columns.js';
 import { holdSnapshot, type HeldSnapshot } from './snapshot.js';
+import { tablesAwaitingSnapshot, targetsAwaitingSnapshot } from './snapshot-progress.js';
 import { compileTargets } from './targets.js';
 
 export interface CutReport {
@@ -53,6 +54,8 @@ export interface TableReport {
   /** Keys that differed at the first comparison and matched when rechecked (changes in flight). */
   inFlightResolved: number;
   durationMs: number;
+  /** Not compared: capture's snapshot of these source tables was still in progress at the cut. */
+  awaitingSnapshot?: string[];
 }
 
 export interface ReconcileResult {
@@ -60,7 +63,8 @@ export interface ReconcileResult {
   direction: 'forward';
   startedAt: Date;
   finishedAt: Date;
-  status: 'clean' | 'drift';
+  /** incomplete: no drift in what was compared, but some tables wait for capture's snapshot. */
+  status: 'clean' | 'drift' | 'incomplete';
   cut: CutReport;
   rowsCompared: number;
   /** Rows that differ: missing + extra + different, over all tables. */
@@ -134,10 +138,14 @@ export async function runReconcile(connector: Connector, options: ReconcileOptio
   }
 
   const { source, target, cut } = await (options.cut ?? settleCut(connector)).open();
-  const ordering = await keyOrdering(source, target).catch(async (error: unknown) => {
+  const { ordering, awaiting } = await (async () => ({
+    ordering: await keyOrdering(source, target),
+    awaiting: targetsAwaitingSnapshot(targets, await tablesAwaitingSnapshot(source.client, connector)),
+  }))().catch(async (error: unknown) => {
     await Promise.all([source.close(), target.close()]);
     throw error;
   });
+  for (const [table, sources] of awaiting) logger.warn({ table, sources }, `${table} is not compared: capture's snapshot of ${sources.join(', ')} is still in progress`);
   let pools: { source: SnapshotPool; target: SnapshotPool };
   try {
     const sourcePool = await SnapshotPool.open('source', connector.source.url, source.snapshot, settings.parallelism, limits);
@@ -156,7 +164,10 @@ export async function runReconcile(connector: Connector, options: ReconcileOptio
   const joined = cut.mode === 'settle' && settings.joinSameDatabase && sameDatabase(connector.source.url, connector.target.url);
   const tables: TableReport[] = [];
   try {
-    for (const table of targets) tables.push(await compareTable(table, ordering, pools, connector, options, joined, js.get(table.table) ?? null));
+    for (const table of targets) {
+      const waitingFor = awaiting.get(table.table);
+      tables.push(waitingFor ? notCompared(table, waitingFor) : await compareTable(table, ordering, pools, connector, options, joined, js.get(table.table) ?? null));
+    }
   } finally {
     await Promise.all([pools.source.close(), pools.target.close()]);
   }
@@ -170,7 +181,7 @@ export async function runReconcile(connector: Connector, options: ReconcileOptio
     direction: 'forward',
     startedAt,
     finishedAt: new Date(),
-    status: drift === 0 ? 'clean' : 'drift',
+    status: drift > 0 ? 'drift' : awaiting.size > 0 ? 'incomplete' : 'clean',
     cut,
     rowsCompared: tables.reduce((sum, table) => sum + table.rowsCompared, 0),
     drift,
@@ -257,6 +268,28 @@ async function compareTable(table: ReconcileTargetSql, ordering: KeyOrdering, po
     different,
     inFlightResolved: 0,
     durationMs: Date.now() - started,
+  };
+}
+
+/** A table left out of the run because capture is still snapshotting a table that feeds it. */
+function notCompared(table: ReconcileTargetSql, awaitingSnapshot: string[]): TableReport {
+  return {
+    table: table.table,
+    sources: [...table.sources],
+    keyColumns: table.key.map((column) => column.name),
+    columns: [...table.columns],
+    notComparable: table.notComparable.map((item) => ({ ...item })),
+    rowsCompared: 0,
+    chunks: 0,
+    chunking: 'scan',
+    segmentsCompared: 0,
+    rowsFetched: 0,
+    missing: [],
+    extra: [],
+    different: [],
+    inFlightResolved: 0,
+    durationMs: 0,
+    awaitingSnapshot,
   };
 }
 

@@ -11,7 +11,8 @@ export interface ReconcileRun {
   readonly id: string;
   readonly startedAt: string;
   readonly finishedAt: string | null;
-  readonly status: 'clean' | 'drift' | 'error' | 'running';
+  /** incomplete: capture was still snapshotting a source table, so some tables were not compared (not evidence of clean). */
+  readonly status: 'clean' | 'drift' | 'incomplete' | 'error' | 'running';
   readonly direction: 'forward' | 'reverse';
   readonly driftRows: number;
 }
@@ -88,7 +89,7 @@ export function evaluateEntry(target: Phase, state: RolloutState, evidence: Evid
     results.push({
       name: 'reconcile',
       required: `last ${criteria.reconcileCleanRuns} ${direction} reconcile run${criteria.reconcileCleanRuns === 1 ? '' : 's'} clean`,
-      actual: recent.length === 0 ? 'no finished run' : `${clean} of ${recent.length} clean (run${ids.length === 1 ? '' : 's'} ${ids.join(', ')}${recent.some((run) => run.status === 'drift') ? `; drift in ${recent.filter((run) => run.status === 'drift').map((run) => `${run.id}: ${run.driftRows} rows`).join(', ')}` : ''})`,
+      actual: recent.length === 0 ? 'no finished run' : `${clean} of ${recent.length} clean (run${ids.length === 1 ? '' : 's'} ${ids.join(', ')}${recent.some((run) => run.status === 'drift') ? `; drift in ${recent.filter((run) => run.status === 'drift').map((run) => `${run.id}: ${run.driftRows} rows`).join(', ')}` : ''}${recent.some((run) => run.status === 'incomplete') ? `; incomplete (capture still snapshotting): ${recent.filter((run) => run.status === 'incomplete').map((run) => run.id).join(', ')}` : ''})`,
       met,
       value: clean,
       runIds: ids,

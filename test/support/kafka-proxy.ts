@@ -13,6 +13,8 @@ export interface KafkaFaults {
   dropResponse?: (apiKey: number) => boolean;
   /** Milliseconds to hold this response back; later responses on the connection wait behind it. */
   delayResponseMs?: (apiKey: number) => number;
+  /** A promise to hold this response back until it settles (a broker that stalls until the test says so). */
+  holdResponse?: (apiKey: number) => Promise<void> | undefined;
 }
 
 export interface KafkaFaultProxy {
@@ -92,6 +94,7 @@ export async function startKafkaFaultProxy(upstream: string[], faults: KafkaFaul
         if (faults.dropResponse?.(request.apiKey)) return close();
         const delay = faults.delayResponseMs?.(request.apiKey) ?? 0;
         if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        await faults.holdResponse?.(request.apiKey);
         const bytes = await rewrite(request.apiKey, request.apiVersion, frame, listenerFor);
         if (!client.destroyed) client.write(bytes);
       }).catch((error: unknown) => {

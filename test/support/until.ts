@@ -3,8 +3,8 @@
  * what was awaited and what was last seen. Never a fixed sleep standing in for a condition.
  */
 export interface UntilOptions {
-  /** What the test waits for, in words: the failure message starts with it. */
-  describe: string;
+  /** What the test waits for, in words: the failure message starts with it. A function is called at the deadline (to show the latest output). */
+  describe: string | (() => string);
   timeoutMs?: number;
   /** How often to look again. */
   intervalMs?: number;
@@ -34,7 +34,8 @@ export async function until<T>(condition: () => T | Promise<T>, options: UntilOp
     }
     if (Date.now() >= deadline) {
       const seen = lastError !== undefined ? `last attempt threw: ${(lastError as Error).message ?? String(lastError)}` : `last value: ${describeValue(last)}`;
-      throw new UntilTimeout(`timed out after ${timeoutMs} ms waiting for ${options.describe} (${seen})`);
+      const what = typeof options.describe === 'function' ? options.describe() : options.describe;
+      throw new UntilTimeout(`timed out after ${timeoutMs} ms waiting for ${what} (${seen})`);
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(1, deadline - Date.now()))));
   }

@@ -74,5 +74,11 @@ export const RECONCILE_BOOKKEEPING: Bookkeeping = {
           PRIMARY KEY (cut_id, topic, partition)
         );`,
     },
+    {
+      version: 3,
+      description: 'incomplete runs: tables left out while capture still snapshots their sources',
+      sql: `ALTER TABLE tandem.reconcile_run DROP CONSTRAINT reconcile_run_status_check,
+          ADD CONSTRAINT reconcile_run_status_check CHECK (status IN ('running', 'clean', 'drift', 'incomplete', 'error'));`,
+    },
   ],
 };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -56,7 +56,10 @@ describe('tandem dev (develop a connector)', () => {
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
-      const seen = (what: string, condition: () => boolean, timeoutMs = 90_000) => until(condition, { describe: `${what}; stdout so far:\n${stdout}\nstderr:\n${stderr}`, timeoutMs, intervalMs: 100 });
+      // The output and the worker log as they are at the deadline, not when the wait began.
+      const workerLogTail = () => (existsSync(path.join(dataDir, 'workers.log')) ? readFileSync(path.join(dataDir, 'workers.log'), 'utf8').split('\n').slice(-40).join('\n') : '(no worker log)');
+      const seen = (what: string, condition: () => boolean, timeoutMs = 90_000) =>
+        until(condition, { describe: () => `${what}; stdout so far:\n${stdout.split('\n').slice(-60).join('\n')}\nstderr:\n${stderr}\nworker log (last lines):\n${workerLogTail()}`, timeoutMs, intervalMs: 100 });
 
       await seen('the session to start', () => stdout.includes('watching connectors for changes'));
       for (const [label, usual] of [['PostgreSQL', 5432], ['Kafka broker', 9092], ['schema registry', 8081]] as const) {

@@ -28,6 +28,11 @@ describe('drift alerts', () => {
     expect(alertEvent(previous, current)).toBe(expected);
   });
 
+  it('does not call drift resolved by a run that left tables out while capture snapshots them, and still alerts on drift it found', () => {
+    expect(alertEvent(some, clean, false)).toBeNull();
+    expect(alertEvent(clean, some, false)).toBe('appeared');
+  });
+
   it('treats other keys, another kind or another column as changed drift, and key order as the same drift', () => {
     const base = [{ table: 'app.customer', missing: [['1'], ['3']], different: [{ key: ['2'], columns: ['email'] }] }];
     const reordered = driftState(result([{ table: 'app.customer', missing: [['3'], ['1']], different: [{ key: ['2'], columns: ['email'] }] }]));

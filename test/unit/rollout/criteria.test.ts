@@ -21,6 +21,7 @@ describe('entry criteria', () => {
   const at = hoursAfter(T0, 0.5);
   it.each([
     ['a drifted run among the last 3', { reconcileRuns: [run(12, 'clean', T0), run(11, 'drift', T0), run(10, 'clean', T0)] }, 'reconcile', '2 of 3 clean (runs 12, 11, 10; drift in 11: 3 rows)'],
+    ['a run left incomplete by a snapshot in progress among the last 3', { reconcileRuns: [run(12, 'clean', T0), run(11, 'incomplete', T0), run(10, 'clean', T0)] }, 'reconcile', '2 of 3 clean (runs 12, 11, 10; incomplete (capture still snapshotting): 11)'],
     ['an errored run among the last 3', { reconcileRuns: [run(12, 'error', T0), run(11, 'clean', T0), run(10, 'clean', T0)] }, 'reconcile', '2 of 3 clean (runs 12, 11, 10)'],
     ['fewer runs than required', { reconcileRuns: [run(12, 'clean', T0)] }, 'reconcile', '1 of 1 clean (run 12)'],
     ['no run at all', { reconcileRuns: [] }, 'reconcile', 'no finished run'],

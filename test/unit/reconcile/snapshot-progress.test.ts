@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport, renderHtml, renderMarkdown, renderText } from '../../../src/reconcile/report.js';
+import type { ReconcileResult, TableReport } from '../../../src/reconcile/run.js';
+import { targetsAwaitingSnapshot } from '../../../src/reconcile/snapshot-progress.js';
+
+const targets = [
+  { table: 'app.customer', sources: ['legacy.customers', 'legacy.loyalty'] },
+  { table: 'app.customer_address', sources: ['legacy.customers'] },
+  { table: 'app.orders', sources: ['legacy.orders'] },
+];
+
+describe('tables awaiting capture\'s snapshot', () => {
+  it('leaves out every target fed by a source table still being snapshotted, merges included', () => {
+    expect(targetsAwaitingSnapshot(targets, ['legacy.loyalty'])).toEqual(new Map([['app.customer', ['legacy.loyalty']]]));
+    expect(targetsAwaitingSnapshot(targets, ['legacy.customers', 'legacy.orders'])).toEqual(
+      new Map([
+        ['app.customer', ['legacy.customers']],
+        ['app.customer_address', ['legacy.customers']],
+        ['app.orders', ['legacy.orders']],
+      ]),
+    );
+    expect(targetsAwaitingSnapshot(targets, [])).toEqual(new Map());
+  });
+});
+
+describe('an incomplete run in the reports', () => {
+  const table = (name: string, extra: Partial<TableReport>): TableReport => ({
+    table: name,
+    sources: ['legacy.orders'],
+    keyColumns: ['id'],
+    columns: ['amount_cents'],
+    notComparable: [],
+    rowsCompared: 0,
+    chunks: 0,
+    chunking: 'scan',
+    segmentsCompared: 0,
+    rowsFetched: 0,
+    missing: [],
+    extra: [],
+    different: [],
+    inFlightResolved: 0,
+    durationMs: 0,
+    ...extra,
+  });
+  const result = {
+    connector: 'demo',
+    direction: 'forward',
+    startedAt: new Date('2026-11-30T01:00:00Z'),
+    finishedAt: new Date('2026-11-30T01:00:01Z'),
+    status: 'incomplete',
+    cut: { mode: 'exact', sourceLsn: '0/1' },
+    rowsCompared: 300,
+    drift: 0,
+    inFlightResolved: 0,
+    tables: [table('app.customer', { sources: ['legacy.customers'], rowsCompared: 300, chunks: 1 }), table('app.orders', { awaitingSnapshot: ['legacy.orders'] })],
+    targets: [],
+  } satisfies ReconcileResult;
+  const report = buildReport(result, { runId: '7', cap: 100 });
+
+  it('says so first and names the table and the snapshot it waits for, in every format', () => {
+    expect(report.status).toBe('incomplete');
+    expect(report.tables[1]).toMatchObject({ table: 'app.orders', awaitingSnapshot: ['legacy.orders'], drift: 0 });
+    expect(renderText(report).split('\n')[0]).toMatch(/^INCOMPLETE {2}demo: 0 drifted row/);
+    expect(renderText(report)).toContain("wait  app.orders                     not compared: capture's snapshot of legacy.orders is still in progress");
+    expect(renderMarkdown(report).split('\n')[0]).toBe("# Reconcile demo: incomplete, 1 table(s) wait for capture's snapshot");
+    expect(renderMarkdown(report)).toContain("**Not compared:** capture's snapshot of `legacy.orders` is still in progress");
+    const page = renderHtml(report);
+    expect(page).toContain('<span class="badge">INCOMPLETE</span>');
+    expect(page).toContain('<tr class="wait"><td><code>app.orders</code>');
+  });
+});
