@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Connector } from '../config/index.js';
-import { isDuration, parseDuration } from '../rollout/duration.js';
+import { isDuration, parseDuration } from '../config/duration.js';
 import { startObservabilityServer } from '../observability/server.js';
 import { cliActor } from '../rollout/controller.js';
 import { renderHistory, renderPlan, renderStatus, planTimeline } from '../rollout/report.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.js';
 import { isEnvReference, resolveEnv } from './env.js';
 
 /** A plain string, or env('NAME') resolved at load time (and masked in logs). */
@@ -46,8 +47,8 @@ const tableMapping = z.strictObject({
 /** One target, or several (a split). Several sources may name the same target (a merge). */
 const sourceMappings = z.union([tableMapping, z.array(tableMapping).min(1, 'list at least one target mapping')]);
 
-/** A rollout duration: milliseconds, or `90s`, `15m`, `4h`, `7d`. */
-const duration = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration such as 90s, 15m, 4h or 7d')]);
+/** A duration: milliseconds, or `90s`, `15m`, `4h`, `7d`. */
+const duration = z.union([z.number().int().nonnegative(), z.string().regex(DURATION_PATTERN, 'must be a duration such as 90s, 15m, 4h or 7d')]);
 
 const phaseName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'phase names use lowercase letters, digits and -, starting with a letter');
 
@@ -178,6 +179,8 @@ export const connectorSchema = z
         sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
         /** Partitions applied at the same time by one worker (one target connection each). */
         concurrency: z.number().int().positive().max(64).default(3),
+        /** How long `tandem.translate_batches` keeps a committed batch (the record that each offset was applied once); the workers delete older rows. */
+        batchHistory: duration.default('7d'),
         metricsPort: z.number().int().min(0).max(65_535).default(9465),
       })
       .prefault({}),

@@ -70,7 +70,11 @@ export class CutGate {
     private readonly pollMs = 10,
   ) {}
 
-  async enter(client: pg.ClientBase): Promise<OpenCut | null> {
+  /**
+   * `keepWaiting` runs at each poll while the cut is prepared (translate heartbeats its consumer
+   * group there); when it says no, enter returns undefined: the batch is not applied now.
+   */
+  async enter(client: pg.ClientBase, keepWaiting: () => Promise<boolean> = async () => true): Promise<OpenCut | null | undefined> {
     if (!this.tableExists) {
       // Reconcile never ran against this target: no table, no cut.
       const { rows } = await client.query<{ exists: boolean }>(`SELECT to_regclass('tandem.reconcile_cut') IS NOT NULL AS exists`);
@@ -86,6 +90,7 @@ export class CutGate {
       const cut = rows[0];
       if (!cut) return null;
       if (cut.status === 'open' && cut.lsn) return { id: cut.id, lsn: lsnToBigInt(cut.lsn) };
+      if (!(await keepWaiting())) return undefined;
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
   }

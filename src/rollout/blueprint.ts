@@ -6,7 +6,7 @@
 import type { Connector } from '../config/index.js';
 import { topicFor } from '../kafka/topics.js';
 import { buildMappingPlan } from '../mapping/plan.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../config/duration.js';
 import { buildPlan } from './plan.js';
 
 const id = (kind: string, name: string) => `${kind}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;

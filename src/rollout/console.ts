@@ -6,7 +6,7 @@
  */
 import type { RecordedTableSummary } from '../reconcile/runs.js';
 import type { RolloutStatus } from './controller.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../config/duration.js';
 import type { TrendPoint } from './evidence.js';
 import type { AuditEntry } from './store.js';
 

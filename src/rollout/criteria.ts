@@ -2,7 +2,7 @@
  * Entry criteria and rollback triggers evaluated over evidence: plain data in, plain verdicts out.
  * The evidence adapter (evidence.ts) gathers the data from PostgreSQL; nothing here does I/O.
  */
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../config/duration.js';
 import type { Phase, RolloutPlan } from './plan.js';
 import type { RolloutState } from './state.js';
 

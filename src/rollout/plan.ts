@@ -4,7 +4,7 @@
  */
 import type { Connector } from '../config/index.js';
 import { TandemError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../config/duration.js';
 
 export type WriteTarget = 'legacy' | 'new';
 

@@ -1,7 +1,7 @@
 /** Text renderings of status, plan and history for the CLI. Pure. */
 import { renderTable } from '../cli/format.js';
 import type { RolloutStatus } from './controller.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../config/duration.js';
 import type { Gates, Phase, RolloutPlan } from './plan.js';
 import type { RolloutState } from './state.js';
 import type { AuditEntry } from './store.js';

@@ -258,6 +258,12 @@ export class Translator {
     }
   }
 
+  /** Deletes this group's batch log rows committed more than `keepMs` ago; returns how many. */
+  async pruneBatchLog(client: pg.ClientBase, keepMs: number): Promise<number> {
+    const { rowCount } = await client.query(`DELETE FROM tandem.translate_batches WHERE group_id = $1 AND committed_at < clock_timestamp() - make_interval(secs => $2::double precision / 1000)`, [this.options.groupId, keepMs]);
+    return rowCount ?? 0;
+  }
+
   /**
    * Retries the parked changes of a partition: applied ones leave the park; those whose parent is
    * still missing stay until translate.parkTimeoutMs, then become dead letters.

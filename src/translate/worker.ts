@@ -18,6 +18,7 @@ import { createKafka } from '../kafka/client.js';
 import { createConsumer } from '../kafka/consumer.js';
 import type { Logger } from '../observability/logger.js';
 import { CutGate, type OpenCut } from '../reconcile/cut.js';
+import { parseDuration } from '../config/duration.js';
 import { backoffMs, classifyFailure } from './failures.js';
 import type { TranslateMetrics } from './metrics.js';
 import { prepareTranslator, translateGroupId, type PreparedTranslator } from './setup.js';
@@ -164,14 +165,25 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
       partitionsConsumedConcurrently: connector.translate.concurrency,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (failure || !isRunning() || isStale() || batch.messages.length === 0) return;
+        let rebalance: Error | null = null;
         const started = process.hrtime.bigint();
         const { topic, partition } = batch;
         try {
           const partitionKey = `${topic}:${partition}`;
           const acceptGap = soughtBack.has(partitionKey);
-          // Outside the batch's transaction: while reconcile prepares a cut this waits (until the cut opens or expires).
-          const cut = await withRetries('cut gate', (client) => cutGate.enter(client));
-          if (cut === undefined) return;
+          // Outside the batch's transaction: while reconcile prepares a cut this waits (until the cut opens or
+          // expires), heartbeating so that a cut longer than the session timeout costs no rebalance; a
+          // rebalance the heartbeat reports ends the wait and goes to kafkajs below.
+          const cut = await withRetries('cut gate', (client) =>
+            cutGate.enter(client, async () => {
+              rebalance = await heartbeat().then(() => null, (error: Error) => error);
+              return rebalance === null;
+            }),
+          );
+          if (cut === undefined) {
+            if (rebalance) throw rebalance;
+            return;
+          }
           const outcome = await withRetries(`batch ${topic}[${partition}]@${batch.firstOffset()}`, (client) => translator.applyBatch(client, topic, partition, batch.messages, acceptGap, cut ? { gate: cutGate, cut } : null));
           if (!outcome) return;
           soughtBack.delete(partitionKey);
@@ -205,6 +217,8 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
           }
           logger.debug({ topic, partition, ...outcome }, 'batch applied');
         } catch (error) {
+          // A rebalance reported by the heartbeat at the cut gate is kafkajs's to handle (it rejoins).
+          if (error === rebalance) throw error;
           fail(error as Error);
           return;
         }
@@ -230,8 +244,21 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
         .finally(() => (retrying = false));
     }, connector.translate.parkRetryMs);
 
+    // The batch log would grow by a row per batch for as long as the pipeline runs: keep batchHistory of it.
+    const historyMs = parseDuration(connector.translate.batchHistory);
+    let pruning = false;
+    const pruneTimer = setInterval(() => {
+      if (pruning || failure || stopping) return;
+      pruning = true;
+      void withRetries('pruning the batch log', (client) => translator.pruneBatchLog(client, historyMs))
+        .then((deleted) => deleted && logger.debug({ deleted, historyMs }, `deleted ${deleted} batch log row(s) older than ${connector.translate.batchHistory}`))
+        .catch((error: Error) => fail(error))
+        .finally(() => (pruning = false));
+    }, Math.min(60_000, Math.max(1_000, historyMs)));
+
     const shutdown = async () => {
       clearInterval(parkTimer);
+      clearInterval(pruneTimer);
       await cleanup();
     };
     logger.info({ groupId, topics: translator.topics }, `translate running for connector ${connector.name}`);

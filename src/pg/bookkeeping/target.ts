@@ -14,7 +14,7 @@ export const TARGET_SCHEMA = 'tandem';
  *   position applied last; written in the transaction that writes the rows, so it is the truth
  *   translate resumes from (Kafka's committed offsets follow it, for lag tooling only).
  * - `translate_batches`: one row per committed batch (offset range, events applied): shows that
- *   every offset was applied by exactly one transaction.
+ *   every offset was applied by exactly one transaction; kept for `translate.batchHistory`.
  * - `translate_topics`: per source topic, the position of the newest truncate applied (the barrier).
  * - `translate_parked`: changes whose foreign-key parent had not arrived, retried until the park timeout.
  * - `translate_dead_letters`: changes sent to the dead-letter topic, and whether a replay applied them.
@@ -92,6 +92,11 @@ export const TARGET_BOOKKEEPING: Bookkeeping = {
           PRIMARY KEY (topic, partition, kafka_offset)
         );
         CREATE INDEX ON tandem.translate_dead_letters (topic, key) WHERE replayed_at IS NULL AND superseded_by_offset IS NULL;`,
+    },
+    {
+      version: 2,
+      description: 'batch log pruned by age (translate.batchHistory)',
+      sql: `CREATE INDEX translate_batches_committed ON tandem.translate_batches (group_id, committed_at);`,
     },
   ],
 };

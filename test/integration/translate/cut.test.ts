@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
 import type { Connector } from '../../../src/config/index.js';
+import { createKafka } from '../../../src/kafka/client.js';
 import { topicFor } from '../../../src/kafka/topics.js';
 import { createCaptureMetrics } from '../../../src/observability/metrics.js';
 import { migrate } from '../../../src/pg/bookkeeping/migrate.js';
@@ -15,6 +16,7 @@ import { RECONCILE_BOOKKEEPING } from '../../../src/pg/bookkeeping/reconcile.js'
 import { connectClient } from '../../../src/pg/connect.js';
 import { lsnToBigInt } from '../../../src/reconcile/cut.js';
 import { createRegistryClient } from '../../../src/schema/registry-client.js';
+import { translateGroupId } from '../../../src/translate/setup.js';
 import { startTranslate, type TranslateWorker } from '../../../src/translate/worker.js';
 import { testConnector, uniqueName } from '../../support/connector.js';
 import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
@@ -54,7 +56,7 @@ describe('translate at a reconcile cut', () => {
     stack = await startTestKafkaStack();
     await legacy.sql(`CREATE SCHEMA legacy; CREATE TABLE legacy.items (id int PRIMARY KEY, v text NOT NULL); INSERT INTO legacy.items SELECT g, 'v0-' || g FROM generate_series(1, ${KEYS}) g;`);
     await target.sql('CREATE SCHEMA app; CREATE TABLE app.items (id int PRIMARY KEY, v text NOT NULL);');
-    connector = testConnector({ name: uniqueName('tcut'), sourceUrl: legacy.url, targetUrl: target.url, tables: ['legacy.items'], brokers: stack.brokers, registryUrl: stack.registryUrl, extra: { mappings: { 'legacy.items': { to: 'app.items' } }, translate: { concurrency: 3 } } });
+    connector = testConnector({ name: uniqueName('tcut'), sourceUrl: legacy.url, targetUrl: target.url, tables: ['legacy.items'], brokers: stack.brokers, registryUrl: stack.registryUrl, extra: { mappings: { 'legacy.items': { to: 'app.items' } }, translate: { concurrency: 3, sessionTimeoutMs: 6_000 } } });
     topic = topicFor(connector.kafka.topicPrefix, 'legacy.items');
     capture = await startCapture(connector, { logger: testLogger('capture'), metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
     translate = await startTranslate(connector, { logger: testLogger('translate') });
@@ -92,6 +94,24 @@ describe('translate at a reconcile cut', () => {
     await until(matches, { describe: 'translate to apply what was held once the cut is released' });
     expect(await rows(target, 'app.items')).toBe(await rows(legacy, 'legacy.items'));
     expect(translate.health()).toMatchObject({ healthy: true });
+  });
+
+  it('keeps its place in the consumer group while a cut is prepared for longer than the session timeout', async () => {
+    const admin = createKafka(connector.kafka, testLogger('admin')).admin();
+    await admin.connect();
+    try {
+      const members = async () => (await admin.describeGroups([translateGroupId(connector)])).groups[0]!.members.map((member) => member.memberId).sort();
+      const before = await members();
+      expect(before.length).toBe(1);
+      // Reconcile preparing a cut for 9 s, over the 6 s session timeout: a batch waits at the gate all along.
+      const [{ id }] = (await target.sql<{ id: string }>(`INSERT INTO tandem.reconcile_cut (connector, status, expires_at) VALUES ($1, 'preparing', now() + interval '9 seconds') RETURNING id::text`, [connector.name])) as [{ id: string }];
+      await legacy.sql(`UPDATE legacy.items SET v = 'prepared-' || id`);
+      await until(async () => (await target.sql<{ expired: boolean }>('SELECT expires_at <= now() AS expired FROM tandem.reconcile_cut WHERE id = $1', [id]))[0]!.expired, { describe: 'the prepared cut to expire', timeoutMs: 30_000 });
+      await until(matches, { describe: 'translate to apply the changes once the cut expired', timeoutMs: 30_000 });
+      expect(await members(), 'the same member: no rebalance').toEqual(before);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('goes on by itself when a cut expires (reconcile gone)', async () => {

@@ -3,7 +3,7 @@ import { parseConnector } from '../../../src/config/load.js';
 import { renderBlueprint } from '../../../src/rollout/blueprint.js';
 import { escapeHtml, renderConsole, sparkline } from '../../../src/rollout/console.js';
 import { evaluateEntry, evaluateTriggers } from '../../../src/rollout/criteria.js';
-import { formatDuration, parseDuration } from '../../../src/rollout/duration.js';
+import { formatDuration, parseDuration } from '../../../src/config/duration.js';
 import { evaluateFlag, type GateSnapshot } from '../../../src/rollout/flags.js';
 import { nextPhase, phaseNamed } from '../../../src/rollout/plan.js';
 import { planTimeline, renderHistory, renderPlan, renderStatus } from '../../../src/rollout/report.js';

@@ -1,19 +1,19 @@
 /**
- * Durations in the connector's `rollout` section: a number of milliseconds, or a string such as
- * `90s`, `15m`, `4h`, `7d`. Pure.
+ * Durations in a connector (rollout's soak times and intervals, translate's batch history): a
+ * number of milliseconds, or a string such as `90s`, `15m`, `4h`, `7d`. Pure.
  */
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 
 export function isDuration(value: unknown): value is number | string {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0;
-  return typeof value === 'string' && PATTERN.test(value.trim());
+  return typeof value === 'string' && DURATION_PATTERN.test(value.trim());
 }
 
 /** Milliseconds of a duration already validated by isDuration. */
 export function parseDuration(value: number | string): number {
   if (typeof value === 'number') return value;
-  const match = PATTERN.exec(value.trim());
+  const match = DURATION_PATTERN.exec(value.trim());
   if (!match) throw new Error(`not a duration: ${value}`);
   return Math.round(Number(match[1]) * UNITS[match[2]!]!);
 }
