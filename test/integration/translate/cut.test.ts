@@ -6,37 +6,32 @@
  * change, applying everything once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
 import type { Connector } from '../../../src/config/index.js';
 import { createKafka } from '../../../src/kafka/client.js';
 import { topicFor } from '../../../src/kafka/topics.js';
-import { createCaptureMetrics } from '../../../src/observability/metrics.js';
 import { migrate } from '../../../src/pg/bookkeeping/migrate.js';
 import { RECONCILE_BOOKKEEPING } from '../../../src/pg/bookkeeping/reconcile.js';
 import { connectClient } from '../../../src/pg/connect.js';
 import { lsnToBigInt } from '../../../src/reconcile/cut.js';
-import { createRegistryClient } from '../../../src/schema/registry-client.js';
 import { translateGroupId } from '../../../src/translate/setup.js';
-import { startTranslate, type TranslateWorker } from '../../../src/translate/worker.js';
-import { testConnector, uniqueName } from '../../support/connector.js';
-import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
+import type { TranslateWorker } from '../../../src/translate/worker.js';
 import { testLogger } from '../../support/output.js';
-import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
+import type { TestDatabase } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
+import { startItemsPipeline, type ItemsPipeline } from './items-pipeline.js';
 
 const KEYS = 120;
 
 describe('translate at a reconcile cut', () => {
+  let pipeline: ItemsPipeline;
   let legacy: TestDatabase;
   let target: TestDatabase;
-  let stack: TestKafkaStack;
-  let capture: CaptureWorker;
   let translate: TranslateWorker;
   let connector: Connector;
   let topic: string;
 
-  const rows = async (db: TestDatabase, table: string) => (await db.sql<{ id: number; v: string }>(`SELECT id, v FROM ${table} ORDER BY id`)).map((row) => `${row.id}:${row.v}`).join(',');
-  const matches = async () => (await rows(legacy, 'legacy.items')) === (await rows(target, 'app.items'));
+  const rows = (db: TestDatabase, table: string) => pipeline.rows(db, table);
+  const matches = () => pipeline.matches();
   const holds = async (cutId: string) => Number((await target.sql<{ n: string }>('SELECT count(*) AS n FROM tandem.reconcile_cut_hold WHERE cut_id = $1', [cutId]))[0]!.n);
   const applied = async () => target.sql<{ partition: number; applied: string }>(`SELECT partition, applied_lsn::text AS applied FROM tandem.translate_offsets WHERE topic = $1 ORDER BY partition`, [topic]);
 
@@ -51,24 +46,15 @@ describe('translate at a reconcile cut', () => {
   }
 
   beforeAll(async () => {
-    legacy = await createTestDatabase('translate_cut_legacy');
-    target = await createTestDatabase('translate_cut_target');
-    stack = await startTestKafkaStack();
-    await legacy.sql(`CREATE SCHEMA legacy; CREATE TABLE legacy.items (id int PRIMARY KEY, v text NOT NULL); INSERT INTO legacy.items SELECT g, 'v0-' || g FROM generate_series(1, ${KEYS}) g;`);
-    await target.sql('CREATE SCHEMA app; CREATE TABLE app.items (id int PRIMARY KEY, v text NOT NULL);');
-    connector = testConnector({ name: uniqueName('tcut'), sourceUrl: legacy.url, targetUrl: target.url, tables: ['legacy.items'], brokers: stack.brokers, registryUrl: stack.registryUrl, extra: { mappings: { 'legacy.items': { to: 'app.items' } }, translate: { concurrency: 3, sessionTimeoutMs: 6_000 } } });
+    pipeline = await startItemsPipeline('translate_cut', KEYS, { concurrency: 3, sessionTimeoutMs: 6_000 });
+    ({ legacy, target, translate, connector } = pipeline);
     topic = topicFor(connector.kafka.topicPrefix, 'legacy.items');
-    capture = await startCapture(connector, { logger: testLogger('capture'), metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
-    translate = await startTranslate(connector, { logger: testLogger('translate') });
-    await until(matches, { describe: 'translate to apply the snapshot', timeoutMs: 60_000 });
     const client = await connectClient(target.url, 'target');
     await migrate(client, RECONCILE_BOOKKEEPING).finally(() => client.end());
   }, 120_000);
 
   afterAll(async () => {
-    await translate?.stop();
-    await capture?.stop();
-    await stack?.stop();
+    await pipeline?.stop();
   });
 
   it('holds every partition at the cut, a truncate after it included, and goes on once the cut is released', async () => {
