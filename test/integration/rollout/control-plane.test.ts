@@ -96,7 +96,7 @@ describe('rollout control plane in PostgreSQL', () => {
     await listener.query(`LISTEN ${ROLLOUT_CHANNEL}`);
     const controller = await controllerFor(await client(), rolloutConnector(db.url, SHORT_PLAN, 'notified'));
     await controller.promote({ force: true, reason: 'drill' }, cliActor('carol'));
-    await until(() => payloads.find((payload) => payload.migration === 'notified'), { describe: 'a NOTIFY for migration notified', timeoutMs: 5_000 });
+    await until(() => payloads.find((payload) => payload.migration === 'notified'), { describe: 'a NOTIFY for migration notified', timeoutMs: 15_000 });
     expect(payloads.find((payload) => payload.migration === 'notified')).toEqual({ migration: 'notified', version: 1, phase: 'canary', groupId: 'notified', readNew: 10, write: 'legacy', reverseSync: false });
   });
 

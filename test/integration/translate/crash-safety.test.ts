@@ -130,6 +130,8 @@ describe('translate: crash safety', () => {
     expect(transactions).toBeGreaterThan(50);
 
     const final = spawnTandem(['translate', '--config', setup.config, '--metrics-port', '0']);
+    // Running before the check: the target may already equal legacy, and the SIGTERM below must find translate's handler installed.
+    await final.waitForOutput(/joined group/);
     await until(async () => (await targetEqualsLegacy(setup)) === true || Promise.reject(new Error(String(await targetEqualsLegacy(setup)))), { describe: 'the target to equal legacy after five kills', timeoutMs: 90_000, intervalMs: 500 });
     final.child.kill('SIGTERM');
     expect(await final.exited).toBe(0);
