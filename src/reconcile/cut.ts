@@ -30,7 +30,7 @@ import type { Logger } from '../observability/logger.js';
 import { migrate } from '../pg/bookkeeping/migrate.js';
 import { RECONCILE_BOOKKEEPING } from '../pg/bookkeeping/reconcile.js';
 import { connectClient } from '../pg/connect.js';
-import { limitsOf, type CutReport, type CutStrategy } from './run.js';
+import { limitsOf, type CutReport, type CutStrategy, type TranslateProbe } from './run.js';
 import { holdSnapshot, holdSourceSnapshotAtLsn, type HeldSnapshot } from './snapshot.js';
 
 /** PostgreSQL's `16/B374D848` as a number, and back. */
@@ -183,6 +183,62 @@ export function parkedPending(atCut: ReadonlyMap<string, number>, now: ReadonlyM
   return pending;
 }
 
+/**
+ * Waits until capture's slot confirmed `lsn` (Kafka acknowledged every change committed before it),
+ * or the deadline passes. A committed logical message first, so that an idle source does not leave
+ * the slot behind until capture's next heartbeat (best effort: it needs the REPLICATION privilege).
+ */
+async function waitForCaptureFlush(source: pg.ClientBase, slot: string, lsn: string, deadline: number, pollMs: number, logger: Logger): Promise<'flushed' | 'no slot' | 'timeout'> {
+  await source.query(`SELECT pg_logical_emit_message(true, 'tandem.reconcile', $1)`, [lsn]).catch((error: Error) => logger.debug({ err: error }, 'could not write a marker to the source WAL'));
+  for (;;) {
+    const { rows } = await source.query<{ flushed: boolean | null }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS flushed FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn]);
+    if (rows.length === 0) return 'no slot';
+    if (rows[0]!.flushed) return 'flushed';
+    if (Date.now() > deadline) return 'timeout';
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** The pipeline's progress, from capture's slot, Kafka's end offsets and translate's stored positions. */
+export function translateProbe(connector: Connector, options: ExactCutOptions): TranslateProbe {
+  const pollMs = options.pollMs ?? 50;
+  const topics = connector.source.tables.map((table) => topicFor(connector.kafka.topicPrefix, table));
+  const withClients = async <T>(work: (source: pg.Client, target: pg.Client) => Promise<T>): Promise<T> => {
+    const source = await connectClient(connector.source.url, 'source');
+    try {
+      const target = await connectClient(connector.target.url, 'target');
+      try {
+        return await work(source, target);
+      } finally {
+        await target.end().catch(() => undefined);
+      }
+    } finally {
+      await source.end().catch(() => undefined);
+    }
+  };
+  return {
+    present: () =>
+      withClients(async (source, target) => {
+        const { rows: slot } = await source.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [connector.source.slot]);
+        const [{ exists }] = (await target.query<{ exists: boolean }>(`SELECT to_regclass('tandem.translate_offsets') IS NOT NULL AS exists`)).rows as [{ exists: boolean }];
+        return slot.length > 0 && exists && (await readApplied(target, options.groupId)).size > 0;
+      }),
+    behind: (lsn, waitMs) =>
+      withClients(async (source, target) => {
+        const deadline = Date.now() + waitMs;
+        const flush = await waitForCaptureFlush(source, connector.source.slot, lsn, deadline, pollMs, options.logger);
+        if (flush !== 'flushed') return [`capture (slot ${connector.source.slot}: ${flush === 'no slot' ? 'gone' : `Kafka has not acknowledged through ${lsn}`})`];
+        const ends = await options.endOffsets.read(topics);
+        for (;;) {
+          // Consumed to the end offsets, whatever was applied since: nothing is held at a settle.
+          const { waitingFor } = cutProgress(ends, await readApplied(target, options.groupId), new Set(), 1n << 64n);
+          if (waitingFor.length === 0 || Date.now() > deadline) return waitingFor;
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+        }
+      }),
+  };
+}
+
 async function readHeld(client: pg.ClientBase, cutId: string): Promise<Set<string>> {
   const { rows } = await client.query<{ topic: string; partition: number }>('SELECT topic, partition FROM tandem.reconcile_cut_hold WHERE cut_id = $1', [cutId]);
   return new Set(rows.map((row) => partitionKey(row.topic, row.partition)));
@@ -200,6 +256,7 @@ export interface ExactCutOptions {
 /** The exact cut when translate gets there in time; otherwise settle and recheck, with the reason. */
 export function exactCut(connector: Connector, options: ExactCutOptions): CutStrategy {
   return {
+    probe: translateProbe(connector, options),
     async open() {
       const limits = limitsOf(connector);
       const timeoutMs = connector.reconcile.cutTimeoutMs;
@@ -224,7 +281,8 @@ export function exactCut(connector: Connector, options: ExactCutOptions): CutStr
         const { rows } = await control.query<{ id: string }>(`INSERT INTO tandem.reconcile_cut (connector, status, expires_at) VALUES ($1, 'preparing', now() + $2 * interval '1 millisecond') RETURNING id::text`, [connector.name, timeoutMs]);
         cutId = rows[0]!.id;
         try {
-          source = await holdSourceSnapshotAtLsn(connector.source.url, limits);
+          // Half the cut's time for the slot: the other half is for translate to reach the cut.
+          source = await holdSourceSnapshotAtLsn(connector.source.url, limits, Math.floor(timeoutMs / 2));
         } catch (error) {
           return await settle((error as Error).message);
         }
@@ -232,20 +290,9 @@ export function exactCut(connector: Connector, options: ExactCutOptions): CutStr
         await control.query(`UPDATE tandem.reconcile_cut SET status = 'open', source_lsn = $2::pg_lsn WHERE id = $1`, [cutId, source.lsn]);
         const deadline = Date.now() + timeoutMs;
         const sourceControl = await connectClient(connector.source.url, 'source');
-        try {
-          // A transaction committed after C, so an idle source does not leave capture's slot behind C
-          // until its next heartbeat. Best effort: without the privilege, the heartbeat does it.
-          await sourceControl.query(`SELECT pg_logical_emit_message(true, 'tandem.cut', $1)`, [cutId]).catch((error: Error) => options.logger.debug({ err: error }, 'could not write the cut marker to the source WAL'));
-          for (;;) {
-            const { rows: slot } = await sourceControl.query<{ flushed: boolean | null }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS flushed FROM pg_replication_slots WHERE slot_name = $1', [connector.source.slot, source.lsn]);
-            if (slot.length === 0) return await settle(`capture's replication slot ${connector.source.slot} does not exist`);
-            if (slot[0]!.flushed) break;
-            if (Date.now() > deadline) return await settle(`capture did not have Kafka acknowledge through ${source.lsn} within ${timeoutMs} ms`);
-            await new Promise((resolve) => setTimeout(resolve, pollMs));
-          }
-        } finally {
-          await sourceControl.end().catch(() => undefined);
-        }
+        const flush = await waitForCaptureFlush(sourceControl, connector.source.slot, source.lsn, deadline, pollMs, options.logger).finally(() => sourceControl.end().catch(() => undefined));
+        if (flush === 'no slot') return await settle(`capture's replication slot ${connector.source.slot} does not exist`);
+        if (flush === 'timeout') return await settle(`capture did not have Kafka acknowledge through ${source.lsn} within ${timeoutMs} ms`);
         let ends: PartitionEnd[];
         const topics = connector.source.tables.map((table) => topicFor(connector.kafka.topicPrefix, table));
         try {

@@ -29,12 +29,14 @@ export interface TableJson {
   repaired?: number;
   /** Not compared: capture's snapshot of these source tables was still in progress at the cut. */
   awaitingSnapshot?: string[];
+  /** Not verified: keys still differed while translate was behind on these partitions (they may be in flight). */
+  unverified?: { keys: number; behind: string[] };
 }
 
 export interface ReportJson {
   connector: string;
   runId: string | null;
-  /** incomplete: no drift in the tables compared, but some wait for capture's snapshot (see tables[].awaitingSnapshot). */
+  /** incomplete: no drift in what was verified, but some tables wait for capture's snapshot or translate (tables[].awaitingSnapshot, tables[].unverified). */
   status: 'clean' | 'drift' | 'incomplete';
   direction: 'forward';
   startedAt: string;
@@ -73,6 +75,7 @@ export function buildReport(result: ReconcileResult, options: { runId: string | 
       durationMs: table.durationMs,
       ...(options.repaired ? { repaired: options.repaired.get(table.table) ?? 0 } : {}),
       ...(table.awaitingSnapshot ? { awaitingSnapshot: table.awaitingSnapshot } : {}),
+      ...(table.unverified ? { unverified: table.unverified } : {}),
     };
   });
   const sum = (pick: (table: TableReport) => number) => result.tables.reduce((total, table) => total + pick(table), 0);
@@ -103,10 +106,18 @@ const cutLine = (report: ReportJson) =>
     ? `exact cut at source WAL ${report.cut.sourceLsn} (translate held at it)`
     : `settle and recheck (${report.cut.reason ?? 'no exact cut'}): ${report.cut.settleRounds ?? 0} round(s), ${number(report.inFlightResolved)} in-flight row(s) resolved`;
 
-const awaitingLine = (table: TableJson) => `not compared: capture's snapshot of ${table.awaitingSnapshot!.join(', ')} is still in progress`;
+/** Why a table was not compared or not verified in this run (null when it was), in one sentence. */
+export function pendingNote(table: Pick<TableJson, 'awaitingSnapshot' | 'unverified'>): string | null {
+  if (table.awaitingSnapshot) return `not compared: capture's snapshot of ${table.awaitingSnapshot.join(', ')} is still in progress; the first run after it completes compares this table`;
+  if (table.unverified) {
+    const behind = table.unverified.behind.slice(0, 3).join(', ') + (table.unverified.behind.length > 3 ? ' …' : '');
+    return `not verified: ${table.unverified.keys} key(s) still differed while translate was behind (${behind}), so they may be in flight; the next run checks them again`;
+  }
+  return null;
+}
 /** The headline: what a reader must know first. */
 const headline = (report: ReportJson) =>
-  report.status === 'drift' ? `${number(report.drift)} drifted rows` : report.status === 'incomplete' ? `incomplete, ${report.tables.filter((table) => table.awaitingSnapshot).length} table(s) wait for capture's snapshot` : 'clean';
+  report.status === 'drift' ? `${number(report.drift)} drifted rows` : report.status === 'incomplete' ? `incomplete, ${report.tables.filter((table) => pendingNote(table)).length} table(s) not compared or not verified` : 'clean';
 
 export function renderJson(report: ReportJson): string {
   return `${JSON.stringify(report, null, 2)}\n`;
@@ -119,8 +130,9 @@ export function renderText(report: ReportJson): string {
     `      ${cutLine(report)}${report.runId ? `; run ${report.runId}` : ''}`,
   ];
   for (const table of report.tables) {
-    if (table.awaitingSnapshot) {
-      lines.push(`  wait  ${table.table.padEnd(30)} ${awaitingLine(table)}`);
+    const note = pendingNote(table);
+    if (note) {
+      lines.push(`  wait  ${table.table.padEnd(30)} ${note}`);
       continue;
     }
     lines.push(`  ${table.drift === 0 ? 'ok   ' : 'drift'} ${table.table.padEnd(30)} ${number(table.rowsCompared).padStart(12)} rows  missing ${table.counts.missing}  extra ${table.counts.extra}  different ${table.counts.different}${Object.keys(table.columnCounts).length ? ` (${Object.entries(table.columnCounts).map(([column, count]) => `${column} ${count}`).join(', ')})` : ''}`);
@@ -158,11 +170,12 @@ export function renderMarkdown(report: ReportJson): string {
     '',
     '| Table | Rows compared | Missing | Extra | Different | Columns | In flight |',
     '|---|---:|---:|---:|---:|---|---:|',
-    ...report.tables.map((table) => `| ${md(table.table)}${table.awaitingSnapshot ? ' (not compared)' : ''} | ${number(table.rowsCompared)} | ${table.counts.missing} | ${table.counts.extra} | ${table.counts.different} | ${md(Object.entries(table.columnCounts).map(([column, count]) => `${column} ${count}`).join(', ') || '—')} | ${table.inFlightResolved} |`),
+    ...report.tables.map((table) => `| ${md(table.table)}${table.awaitingSnapshot ? ' (not compared)' : table.unverified ? ' (not verified)' : ''} | ${number(table.rowsCompared)} | ${table.counts.missing} | ${table.counts.extra} | ${table.counts.different} | ${md(Object.entries(table.columnCounts).map(([column, count]) => `${column} ${count}`).join(', ') || '—')} | ${table.inFlightResolved} |`),
   ];
-  for (const table of report.tables.filter((item) => item.drift > 0 || item.notComparable.length > 0 || item.awaitingSnapshot)) {
+  for (const table of report.tables.filter((item) => item.drift > 0 || item.notComparable.length > 0 || pendingNote(item))) {
     out.push('', `## ${md(table.table)}`, '');
-    if (table.awaitingSnapshot) out.push(`**Not compared:** capture's snapshot of ${table.awaitingSnapshot.map((source) => `\`${source}\``).join(', ')} is still in progress; the next run after it completes compares this table.`, '');
+    const note = pendingNote(table);
+    if (note) out.push(`**${md(note.charAt(0).toUpperCase() + note.slice(1))}.**`, '');
     if (table.missing.length) out.push(`**Missing in new** (${table.counts.missing}): ${table.missing.map((key) => `\`${showKey(key)}\``).join(', ')}${table.truncated.missing ? ` … and ${table.truncated.missing} more` : ''}`, '');
     if (table.extra.length) out.push(`**Extra in new** (${table.counts.extra}): ${table.extra.map((key) => `\`${showKey(key)}\``).join(', ')}${table.truncated.extra ? ` … and ${table.truncated.extra} more` : ''}`, '');
     if (table.different.length) {
@@ -185,14 +198,14 @@ export function renderHtml(report: ReportJson): string {
   const keys = (label: string, items: KeyObject[], more: number, total: number) =>
     items.length === 0 ? '' : `<h3>${label} <span class="count">${number(total)}</span></h3><ul class="keys">${items.map((key) => `<li><code>${html(showKey(key))}</code></li>`).join('')}${more ? `<li class="more">… and ${number(more)} more</li>` : ''}</ul>`;
   const sections = report.tables
-    .filter((table) => table.drift > 0 || table.notComparable.length > 0 || table.awaitingSnapshot)
+    .filter((table) => table.drift > 0 || table.notComparable.length > 0 || pendingNote(table))
     .map((table) => {
       const rows = table.different.flatMap((row) => Object.entries(row.columns).map(([column, values], index) => `<tr>${index === 0 ? `<td rowspan="${Object.keys(row.columns).length}"><code>${html(showKey(row.key))}</code></td>` : ''}<td>${html(column)}</td><td class="exp">${htmlValue(values.expected)}</td><td class="act">${htmlValue(values.actual)}</td></tr>`));
       return `<section><h2>${html(table.table)}</h2><p class="muted">from ${html(table.sources.join(' + '))} · ${number(table.rowsCompared)} rows compared · ${table.chunks} chunks · ${duration(table.durationMs)}</p>
 ${keys('Missing in new', table.missing, table.truncated.missing, table.counts.missing)}
 ${keys('Extra in new', table.extra, table.truncated.extra, table.counts.extra)}
 ${rows.length ? `<h3>Different <span class="count">${number(table.counts.different)}</span></h3><table class="diff"><thead><tr><th>Key</th><th>Column</th><th>Expected (legacy, mapped)</th><th>Actual (new)</th></tr></thead><tbody>${rows.join('')}</tbody></table>${table.truncated.different ? `<p class="more">… and ${number(table.truncated.different)} more rows</p>` : ''}` : ''}
-${table.awaitingSnapshot ? `<p class="note">${html(awaitingLine(table))}; the next run after it completes compares this table.</p>` : ''}
+${pendingNote(table) ? `<p class="note">${html(pendingNote(table)!)}.</p>` : ''}
 ${table.notComparable.map((item) => `<p class="note">Not compared: <code>${html(item.column)}</code> — ${html(item.reason)}</p>`).join('')}</section>`;
     });
   return `<!doctype html>
@@ -228,7 +241,7 @@ ${card('in flight, resolved', number(report.inFlightResolved))}
 ${report.repair ? card('repaired rows', number(report.repair.rows), report.repair.recheckDrift ? 'bad' : 'ok') : ''}
 </div>
 <table><thead><tr><th>Table</th><th class="num">Rows compared</th><th class="num">Missing</th><th class="num">Extra</th><th class="num">Different</th><th>Columns differing</th><th class="num">In flight</th></tr></thead><tbody>
-${report.tables.map((table) => `<tr class="${table.drift ? 'drift' : table.awaitingSnapshot ? 'wait' : 'ok'}"><td><code>${html(table.table)}</code>${table.awaitingSnapshot ? ' <span class="muted">not compared</span>' : ''}</td><td class="num">${number(table.rowsCompared)}</td><td class="num">${table.counts.missing}</td><td class="num">${table.counts.extra}</td><td class="num">${table.counts.different}</td><td>${html(Object.entries(table.columnCounts).map(([column, count]) => `${column} (${count})`).join(', ') || '—')}</td><td class="num">${table.inFlightResolved}</td></tr>`).join('\n')}
+${report.tables.map((table) => `<tr class="${table.drift ? 'drift' : pendingNote(table) ? 'wait' : 'ok'}"><td><code>${html(table.table)}</code>${table.awaitingSnapshot ? ' <span class="muted">not compared</span>' : table.unverified ? ' <span class="muted">not verified</span>' : ''}</td><td class="num">${number(table.rowsCompared)}</td><td class="num">${table.counts.missing}</td><td class="num">${table.counts.extra}</td><td class="num">${table.counts.different}</td><td>${html(Object.entries(table.columnCounts).map(([column, count]) => `${column} (${count})`).join(', ') || '—')}</td><td class="num">${table.inFlightResolved}</td></tr>`).join('\n')}
 </tbody></table>
 ${sections.join('\n')}
 <footer>tandem reconcile · expected = legacy rows through the connector's mappings; actual = the new tables</footer>

@@ -17,6 +17,7 @@ import { JsColumns, mergeDifferences } from './js-columns.js';
 import { holdSnapshot, type HeldSnapshot } from './snapshot.js';
 import { tablesAwaitingSnapshot, targetsAwaitingSnapshot } from './snapshot-progress.js';
 import { compileTargets } from './targets.js';
+import { topicFor } from '../kafka/topics.js';
 
 export interface CutReport {
   /** exact: both sides at one WAL position, proven by translate's applied positions; settle: differing keys rechecked. */
@@ -32,9 +33,25 @@ export interface CutReport {
   settleWaitsMs?: number[];
 }
 
+/**
+ * How far the pipeline (capture, then translate) is from a source position. Settle and recheck
+ * uses it to compare the target only once translate has applied what the source snapshot holds.
+ */
+export interface TranslateProbe {
+  /** A pipeline feeds the target: capture's slot exists and translate has stored positions for its group. */
+  present(): Promise<boolean>;
+  /**
+   * Waits up to `waitMs` until capture had Kafka acknowledge through `lsn` and translate consumed
+   * every partition to the end offsets read then. Returns what is still behind (empty: caught up).
+   */
+  behind(lsn: string, waitMs: number): Promise<string[]>;
+}
+
 /** Opens the source and target snapshots of a run. */
 export interface CutStrategy {
   open(): Promise<{ source: HeldSnapshot; target: HeldSnapshot; cut: CutReport }>;
+  /** When the strategy knows the pipeline: settle and recheck waits for translate with it. */
+  probe?: TranslateProbe;
 }
 
 export interface TableReport {
@@ -56,6 +73,11 @@ export interface TableReport {
   durationMs: number;
   /** Not compared: capture's snapshot of these source tables was still in progress at the cut. */
   awaitingSnapshot?: string[];
+  /**
+   * Not verified: keys still differed at the last recheck, but translate had not applied what that
+   * recheck's source snapshot holds (these partitions were behind), so they may be in flight.
+   */
+  unverified?: { keys: number; behind: string[] };
 }
 
 export interface ReconcileResult {
@@ -63,7 +85,7 @@ export interface ReconcileResult {
   direction: 'forward';
   startedAt: Date;
   finishedAt: Date;
-  /** incomplete: no drift in what was compared, but some tables wait for capture's snapshot. */
+  /** incomplete: no drift in what was verified, but some tables wait for capture's snapshot or for translate. */
   status: 'clean' | 'drift' | 'incomplete';
   cut: CutReport;
   rowsCompared: number;
@@ -138,13 +160,16 @@ export async function runReconcile(connector: Connector, options: ReconcileOptio
   }
 
   const { source, target, cut } = await (options.cut ?? settleCut(connector)).open();
-  const { ordering, awaiting } = await (async () => ({
-    ordering: await keyOrdering(source, target),
-    awaiting: targetsAwaitingSnapshot(targets, await tablesAwaitingSnapshot(source.client, connector)),
-  }))().catch(async (error: unknown) => {
+  let ordering: KeyOrdering;
+  let awaiting: Map<string, string[]>;
+  try {
+    ordering = await keyOrdering(source, target);
+    // Read in the run's legacy snapshot: which tables capture had snapshotted in full at this cut.
+    awaiting = targetsAwaitingSnapshot(targets, await tablesAwaitingSnapshot(source.client, connector));
+  } catch (error) {
     await Promise.all([source.close(), target.close()]);
     throw error;
-  });
+  }
   for (const [table, sources] of awaiting) logger.warn({ table, sources }, `${table} is not compared: capture's snapshot of ${sources.join(', ')} is still in progress`);
   let pools: { source: SnapshotPool; target: SnapshotPool };
   try {
@@ -173,7 +198,7 @@ export async function runReconcile(connector: Connector, options: ReconcileOptio
   }
 
   if (cut.mode === 'settle' && tables.some((table) => differing(table).length > 0)) {
-    await settle(connector, targets, tables, ordering, cut, options, js);
+    await settle(connector, targets, tables, ordering, cut, options, js, options.cut?.probe);
   }
   const drift = tables.reduce((sum, table) => sum + differing(table).length, 0);
   return {
@@ -181,7 +206,7 @@ export async function runReconcile(connector: Connector, options: ReconcileOptio
     direction: 'forward',
     startedAt,
     finishedAt: new Date(),
-    status: drift > 0 ? 'drift' : awaiting.size > 0 ? 'incomplete' : 'clean',
+    status: drift > 0 ? 'drift' : tables.some((table) => table.awaitingSnapshot || table.unverified) ? 'incomplete' : 'clean',
     cut,
     rowsCompared: tables.reduce((sum, table) => sum + table.rowsCompared, 0),
     drift,
@@ -328,26 +353,34 @@ export function differing(table: Pick<TableReport, 'missing' | 'extra' | 'differ
  * (doubling each round); those that now match were in flight. A key still differing after the last
  * round is drift, whether or not it keeps changing: constant churn cannot hide a real difference.
  */
-async function settle(connector: Connector, targets: readonly ReconcileTargetSql[], tables: TableReport[], ordering: KeyOrdering, cut: CutReport, options: ReconcileOptions, js: ReadonlyMap<string, JsColumns>): Promise<void> {
+async function settle(connector: Connector, targets: readonly ReconcileTargetSql[], tables: TableReport[], ordering: KeyOrdering, cut: CutReport, options: ReconcileOptions, js: ReadonlyMap<string, JsColumns>, probe: TranslateProbe | undefined): Promise<void> {
   const settings = connector.reconcile;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const initial = new Map(tables.map((table) => [table.table, differing(table).length]));
   cut.settleRounds = 0;
   cut.settleWaitsMs = [];
+  // With a pipeline, a recheck reads the target once translate applied what its source snapshot
+  // holds (waiting at most the round's time); without one, it rechecks after the round's time.
+  const pipeline = probe && (await probe.present()) ? probe : null;
+  let behind: string[] = [];
   for (let round = 1; round <= settings.settleRounds; round += 1) {
     const pending = tables.filter((table) => differing(table).length > 0);
     if (pending.length === 0) break;
     const wait = settings.settleDelayMs * 2 ** (round - 1);
-    options.logger.info({ round, waitMs: wait, keys: pending.reduce((sum, table) => sum + differing(table).length, 0) }, `settle round ${round}: rechecking differing keys after ${wait} ms`);
-    await sleep(wait);
+    options.logger.info({ round, waitMs: wait, keys: pending.reduce((sum, table) => sum + differing(table).length, 0) }, `settle round ${round}: rechecking differing keys ${pipeline ? `once translate caught up (at most ${wait} ms)` : `after ${wait} ms`}`);
+    if (!pipeline) await sleep(wait);
     cut.settleRounds = round;
     cut.settleWaitsMs.push(wait);
     const limits = limitsOf(connector);
     const source = await holdSnapshot(connector.source.url, 'source', limits);
-    const target = await holdSnapshot(connector.target.url, 'target', limits).catch(async (error: unknown) => {
+    let target: HeldSnapshot;
+    try {
+      if (pipeline) behind = await pipeline.behind(source.lsn, wait);
+      target = await holdSnapshot(connector.target.url, 'target', limits);
+    } catch (error) {
       await source.close();
       throw error;
-    });
+    }
     const sourcePool = await SnapshotPool.open('source', connector.source.url, source.snapshot, 1, limits).finally(() => source.close());
     const targetPool = await SnapshotPool.open('target', connector.target.url, target.snapshot, 1, limits).finally(() => target.close());
     try {
@@ -372,6 +405,21 @@ async function settle(connector: Connector, targets: readonly ReconcileTargetSql
     }
   }
   for (const table of tables) table.inFlightResolved = initial.get(table.table)! - differing(table).length;
+  if (behind.length > 0) markUnverified(connector, tables, behind);
+}
+
+/** Tables whose keys still differ while translate was behind on a topic feeding them: not drift, not verified. */
+function markUnverified(connector: Connector, tables: TableReport[], behind: readonly string[]): void {
+  const captureBehind = behind.some((item) => item.startsWith('capture'));
+  for (const table of tables) {
+    const keys = differing(table).length;
+    const fedBehind = captureBehind || table.sources.some((source) => behind.some((partition) => partition.startsWith(`${topicFor(connector.kafka.topicPrefix, source)}[`)));
+    if (keys === 0 || !fedBehind) continue;
+    table.unverified = { keys, behind: [...behind] };
+    table.missing = [];
+    table.extra = [];
+    table.different = [];
+  }
 }
 
 async function withClients<T>(connector: Connector, work: (source: import('pg').Client, target: import('pg').Client) => Promise<T>): Promise<T> {

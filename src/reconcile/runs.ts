@@ -26,10 +26,12 @@ export interface RecordedTableSummary {
   repaired: number | null;
   /** Not compared: capture's snapshot of these source tables was still in progress. */
   awaitingSnapshot?: string[];
+  /** Not verified: keys still differed while translate was behind. */
+  unverified?: { keys: number; behind: string[] };
 }
 
 export function tableSummaries(report: ReportJson): RecordedTableSummary[] {
-  return report.tables.map((table) => ({ table: table.table, rowsCompared: table.rowsCompared, missing: table.counts.missing, extra: table.counts.extra, different: table.counts.different, columns: table.columnCounts, inFlightResolved: table.inFlightResolved, repaired: table.repaired ?? null, ...(table.awaitingSnapshot ? { awaitingSnapshot: table.awaitingSnapshot } : {}) }));
+  return report.tables.map((table) => ({ table: table.table, rowsCompared: table.rowsCompared, missing: table.counts.missing, extra: table.counts.extra, different: table.counts.different, columns: table.columnCounts, inFlightResolved: table.inFlightResolved, repaired: table.repaired ?? null, ...(table.awaitingSnapshot ? { awaitingSnapshot: table.awaitingSnapshot } : {}), ...(table.unverified ? { unverified: table.unverified } : {}) }));
 }
 
 export async function finishRun(client: pg.ClientBase, id: string, report: ReportJson): Promise<void> {

@@ -57,10 +57,12 @@ export async function holdSnapshot(url: string, role: 'source' | 'target', limit
 
 /**
  * The source exactly at a WAL position: a temporary logical slot's snapshot, imported by the
- * coordinator and re-exported for the pool; the slot goes when its connection closes.
+ * coordinator and re-exported for the pool; the slot goes when its connection closes. Creating the
+ * slot waits for the transactions in flight (in every database of the cluster) to end; that wait
+ * blocks nobody, so it may last `slotWaitMs` rather than the short lock timeout of the reads.
  */
-export async function holdSourceSnapshotAtLsn(url: string, limits: SessionLimits): Promise<HeldSnapshot> {
-  const replication = new pg.Client({ connectionString: url, replication: 'database', options: sessionOptions(limits), connectionTimeoutMillis: 10_000 } as pg.ClientConfig);
+export async function holdSourceSnapshotAtLsn(url: string, limits: SessionLimits, slotWaitMs: number): Promise<HeldSnapshot> {
+  const replication = new pg.Client({ connectionString: url, replication: 'database', options: sessionOptions({ ...limits, lockTimeoutMs: Math.max(limits.lockTimeoutMs, slotWaitMs) }), connectionTimeoutMillis: 10_000 } as pg.ClientConfig);
   const slot = `tandem_reconcile_${randomBytes(6).toString('hex')}`;
   try {
     await replication.connect();

@@ -5,6 +5,7 @@
  * inline SVG, no script; pure.
  */
 import type { RecordedTableSummary } from '../reconcile/runs.js';
+import { pendingNote } from '../reconcile/report.js';
 import type { RolloutStatus } from './controller.js';
 import { formatDuration } from '../config/duration.js';
 import type { TrendPoint } from './evidence.js';
@@ -107,7 +108,8 @@ function renderReconcileTables(tables: unknown): string {
   const rows = (tables as RecordedTableSummary[]).map((table) => {
     const columns = Object.entries(table.columns ?? {}).map(([column, rows]) => `${column} ${rows}`).join(', ');
     const drifted = (value: number) => `class="num${value > 0 ? ' unmet' : ''}"`;
-    if (table.awaitingSnapshot) return `<tr><td><code>${escapeHtml(table.table)}</code></td><td colspan="5" class="muted">not compared: capture's snapshot of ${escapeHtml(table.awaitingSnapshot.join(', '))} is still in progress</td></tr>`;
+    const note = pendingNote(table);
+    if (note) return `<tr><td><code>${escapeHtml(table.table)}</code></td><td colspan="5" class="muted">${escapeHtml(note)}</td></tr>`;
     return `<tr><td><code>${escapeHtml(table.table)}</code></td><td class="num">${count(table.rowsCompared)}</td><td ${drifted(table.missing)}>${count(table.missing)}</td><td ${drifted(table.extra)}>${count(table.extra)}</td><td ${drifted(table.different)}>${count(table.different)}${columns ? ` <span class="muted">(${escapeHtml(columns)})</span>` : ''}</td><td class="num">${count(table.inFlightResolved)}</td></tr>`;
   });
   return `<table><tr><th>table</th><th class="num">compared</th><th class="num">missing in new</th><th class="num">extra in new</th><th class="num">different</th><th class="num">in flight, resolved</th></tr>${rows.join('')}</table>`;

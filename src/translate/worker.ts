@@ -173,7 +173,7 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
           const acceptGap = soughtBack.has(partitionKey);
           // Outside the batch's transaction: while reconcile prepares a cut this waits (until the cut opens or
           // expires), heartbeating so that a cut longer than the session timeout costs no rebalance; a
-          // rebalance the heartbeat reports ends the wait and goes to kafkajs below.
+          // rebalance the heartbeat reports ends the wait and is rethrown to kafkajs (it rejoins).
           const cut = await withRetries('cut gate', (client) =>
             cutGate.enter(client, async () => {
               rebalance = await heartbeat().then(() => null, (error: Error) => error);
@@ -252,7 +252,8 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
       pruning = true;
       void withRetries('pruning the batch log', (client) => translator.pruneBatchLog(client, historyMs))
         .then((deleted) => deleted && logger.debug({ deleted, historyMs }, `deleted ${deleted} batch log row(s) older than ${connector.translate.batchHistory}`))
-        .catch((error: Error) => fail(error))
+        // Housekeeping: a failure is reported and tried again next time; it does not stop the pipeline.
+        .catch((error: Error) => logger.error({ err: error }, `pruning the batch log failed: ${error.message}`))
         .finally(() => (pruning = false));
     }, Math.min(60_000, Math.max(1_000, historyMs)));
 

@@ -52,20 +52,30 @@ describe('an incomplete run in the reports', () => {
     rowsCompared: 300,
     drift: 0,
     inFlightResolved: 0,
-    tables: [table('app.customer', { sources: ['legacy.customers'], rowsCompared: 300, chunks: 1 }), table('app.orders', { awaitingSnapshot: ['legacy.orders'] })],
+    tables: [
+      table('app.customer', { sources: ['legacy.customers'], rowsCompared: 300, chunks: 1 }),
+      table('app.orders', { awaitingSnapshot: ['legacy.orders'] }),
+      table('app.payments', { sources: ['legacy.payments'], rowsCompared: 50, unverified: { keys: 2, behind: ['demo.legacy.payments[1]'] } }),
+    ],
     targets: [],
   } satisfies ReconcileResult;
   const report = buildReport(result, { runId: '7', cap: 100 });
 
-  it('says so first and names the table and the snapshot it waits for, in every format', () => {
+  it('says so first and names each table with what it waits for, in every format', () => {
     expect(report.status).toBe('incomplete');
     expect(report.tables[1]).toMatchObject({ table: 'app.orders', awaitingSnapshot: ['legacy.orders'], drift: 0 });
-    expect(renderText(report).split('\n')[0]).toMatch(/^INCOMPLETE {2}demo: 0 drifted row/);
-    expect(renderText(report)).toContain("wait  app.orders                     not compared: capture's snapshot of legacy.orders is still in progress");
-    expect(renderMarkdown(report).split('\n')[0]).toBe("# Reconcile demo: incomplete, 1 table(s) wait for capture's snapshot");
-    expect(renderMarkdown(report)).toContain("**Not compared:** capture's snapshot of `legacy.orders` is still in progress");
+    expect(report.tables[2]).toMatchObject({ table: 'app.payments', unverified: { keys: 2, behind: ['demo.legacy.payments[1]'] }, drift: 0 });
+    const text = renderText(report);
+    expect(text.split('\n')[0]).toMatch(/^INCOMPLETE {2}demo: 0 drifted row/);
+    expect(text).toContain("wait  app.orders                     not compared: capture's snapshot of legacy.orders is still in progress");
+    expect(text).toContain('wait  app.payments                   not verified: 2 key(s) still differed while translate was behind (demo.legacy.payments[1]), so they may be in flight');
+    const markdown = renderMarkdown(report);
+    expect(markdown.split('\n')[0]).toBe('# Reconcile demo: incomplete, 2 table(s) not compared or not verified');
+    expect(markdown).toContain("**Not compared: capture's snapshot of legacy.orders is still in progress; the first run after it completes compares this table.**");
+    expect(markdown).toContain('| app.payments (not verified) |');
     const page = renderHtml(report);
     expect(page).toContain('<span class="badge">INCOMPLETE</span>');
     expect(page).toContain('<tr class="wait"><td><code>app.orders</code>');
+    expect(page).toContain('<tr class="wait"><td><code>app.payments</code> <span class="muted">not verified</span>');
   });
 });
