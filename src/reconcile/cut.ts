@@ -30,7 +30,7 @@ import type { Logger } from '../observability/logger.js';
 import { migrate } from '../pg/bookkeeping/migrate.js';
 import { RECONCILE_BOOKKEEPING } from '../pg/bookkeeping/reconcile.js';
 import { connectClient } from '../pg/connect.js';
-import { limitsOf, type CutReport, type CutStrategy, type TranslateProbe } from './run.js';
+import { limitsOf, withClients, type CutReport, type CutStrategy, type TranslateProbe } from './run.js';
 import { holdSnapshot, holdSourceSnapshotAtLsn, type HeldSnapshot } from './snapshot.js';
 
 /** PostgreSQL's `16/B374D848` as a number, and back. */
@@ -203,28 +203,15 @@ async function waitForCaptureFlush(source: pg.ClientBase, slot: string, lsn: str
 export function translateProbe(connector: Connector, options: ExactCutOptions): TranslateProbe {
   const pollMs = options.pollMs ?? 50;
   const topics = connector.source.tables.map((table) => topicFor(connector.kafka.topicPrefix, table));
-  const withClients = async <T>(work: (source: pg.Client, target: pg.Client) => Promise<T>): Promise<T> => {
-    const source = await connectClient(connector.source.url, 'source');
-    try {
-      const target = await connectClient(connector.target.url, 'target');
-      try {
-        return await work(source, target);
-      } finally {
-        await target.end().catch(() => undefined);
-      }
-    } finally {
-      await source.end().catch(() => undefined);
-    }
-  };
   return {
     present: () =>
-      withClients(async (source, target) => {
+      withClients(connector, async (source, target) => {
         const { rows: slot } = await source.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [connector.source.slot]);
         const [{ exists }] = (await target.query<{ exists: boolean }>(`SELECT to_regclass('tandem.translate_offsets') IS NOT NULL AS exists`)).rows as [{ exists: boolean }];
         return slot.length > 0 && exists && (await readApplied(target, options.groupId)).size > 0;
       }),
     behind: (lsn, waitMs) =>
-      withClients(async (source, target) => {
+      withClients(connector, async (source, target) => {
         const deadline = Date.now() + waitMs;
         const flush = await waitForCaptureFlush(source, connector.source.slot, lsn, deadline, pollMs, options.logger);
         if (flush !== 'flushed') return [`capture (slot ${connector.source.slot}: ${flush === 'no slot' ? 'gone' : `Kafka has not acknowledged through ${lsn}`})`];

@@ -422,7 +422,8 @@ function markUnverified(connector: Connector, tables: TableReport[], behind: rea
   }
 }
 
-async function withClients<T>(connector: Connector, work: (source: import('pg').Client, target: import('pg').Client) => Promise<T>): Promise<T> {
+/** A plain connection to each database (not in a snapshot), closed after `work`. */
+export async function withClients<T>(connector: Connector, work: (source: import('pg').Client, target: import('pg').Client) => Promise<T>): Promise<T> {
   const source = await connectClient(connector.source.url, 'source');
   try {
     const target = await connectClient(connector.target.url, 'target');
