@@ -274,7 +274,8 @@ export function exactCut(connector: Connector, options: ExactCutOptions): CutStr
           return await settle((error as Error).message);
         }
         const cutLsn = lsnToBigInt(source.lsn);
-        await control.query(`UPDATE tandem.reconcile_cut SET status = 'open', source_lsn = $2::pg_lsn WHERE id = $1`, [cutId, source.lsn]);
+        // The time taken by the slot does not shorten the cut: it expires cutTimeoutMs after it opens.
+        await control.query(`UPDATE tandem.reconcile_cut SET status = 'open', source_lsn = $2::pg_lsn, expires_at = now() + $3 * interval '1 millisecond' WHERE id = $1`, [cutId, source.lsn, timeoutMs]);
         const deadline = Date.now() + timeoutMs;
         const sourceControl = await connectClient(connector.source.url, 'source');
         const flush = await waitForCaptureFlush(sourceControl, connector.source.slot, source.lsn, deadline, pollMs, options.logger).finally(() => sourceControl.end().catch(() => undefined));
