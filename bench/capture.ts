@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { parseConnector } from '../src/config/load.js';
-import { parseLsn } from '../src/capture/lsn.js';
+import { parseLsn } from '../src/pg/lsn.js';
 import { startCapture } from '../src/capture/worker.js';
 import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
 import { createLogger } from '../src/observability/logger.js';

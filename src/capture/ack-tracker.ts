@@ -1,4 +1,4 @@
-import type { Lsn } from './lsn.js';
+import type { Lsn } from '../pg/lsn.js';
 
 /** One source transaction on its way to Kafka. */
 export interface TrackedTransaction {

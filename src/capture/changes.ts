@@ -4,7 +4,7 @@ import type { TableCodec, TableCodecs } from './codecs.js';
 import { emitChange } from './emitter.js';
 import type { ChangeEvent, Op, SourceInfo } from './events.js';
 import type { IncrementalSnapshots } from './incremental.js';
-import { parseLsn, type Lsn } from './lsn.js';
+import { parseLsn, type Lsn } from '../pg/lsn.js';
 import type { MessageSender } from './sender.js';
 import type { TextRow } from './snapshot.js';
 import { SIGNAL_TABLE } from '../pg/bookkeeping/source.js';

@@ -1,4 +1,4 @@
-import { formatLsn, type Lsn } from './lsn.js';
+import { formatLsn, type Lsn } from '../pg/lsn.js';
 
 /** When Kafka was last seen keeping up: the durable LSN moved, or nothing was waiting for it. */
 export interface AckClock {

@@ -4,7 +4,7 @@ import type { CaptureMetrics } from '../observability/metrics.js';
 import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import type { TableCodecs } from './codecs.js';
 import { emitChange } from './emitter.js';
-import { parseLsn } from './lsn.js';
+import { parseLsn } from '../pg/lsn.js';
 import { SnapshotProgress } from './progress.js';
 import type { MessageSender } from './sender.js';
 import { estimateRows, readTableChunks } from './snapshot.js';

@@ -4,7 +4,7 @@ import { checkSource } from '../doctor/checks.js';
 import { TandemError } from '../errors.js';
 import { connectClient, SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
 import { quoteIdent } from '../pg/identifiers.js';
-import { parseLsn, type Lsn } from './lsn.js';
+import { parseLsn, type Lsn } from '../pg/lsn.js';
 
 /**
  * Refuses to start, naming the object and the fix, when a prerequisite of logical replication is

@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { CaptureMetrics } from '../observability/metrics.js';
 import type { TableCodecs } from './codecs.js';
 import { runInitialSnapshot } from './initial-snapshot.js';
-import { formatLsn, type Lsn } from './lsn.js';
+import { formatLsn, type Lsn } from '../pg/lsn.js';
 import type { MessageSender } from './sender.js';
 import { createSlotWithSnapshot, readSlot } from './setup.js';
 import { newState, SnapshotBook, type CaptureState } from './state.js';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Connector } from '../config/index.js';
-import { formatLsn, type Lsn } from './lsn.js';
+import { formatLsn, type Lsn } from '../pg/lsn.js';
 
 /** Capture's own progress, in `_tandem.capture_state` (pg/bookkeeping/source.ts). */
 export interface CaptureState {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { LogicalReplicationService, type Pgoutput } from 'pg-logical-replication';
 import { SOURCE_SESSION_OPTIONS } from '../pg/connect.js';
-import { formatLsn, parseLsn, type Lsn } from './lsn.js';
+import { formatLsn, parseLsn, type Lsn } from '../pg/lsn.js';
 import { CapturePgoutputPlugin } from './pgoutput-plugin.js';
 
 export type PgoutputMessage = Pgoutput.Message;

@@ -12,7 +12,7 @@ import { TableCodecs } from './codecs.js';
 import { assessHealth, observeAcks, slotLagSeconds, type AckClock, type CaptureHealth } from './health.js';
 import { startHeartbeat } from './heartbeat.js';
 import { IncrementalSnapshots } from './incremental.js';
-import { formatLsn, type Lsn } from './lsn.js';
+import { formatLsn, type Lsn } from '../pg/lsn.js';
 import { startProducerThread, type BatchProducer } from './producer-thread.js';
 import { ensurePublication } from './publication.js';
 import { MessageSender } from './sender.js';

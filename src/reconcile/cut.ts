@@ -30,17 +30,9 @@ import type { Logger } from '../observability/logger.js';
 import { migrate } from '../pg/bookkeeping/migrate.js';
 import { RECONCILE_BOOKKEEPING } from '../pg/bookkeeping/reconcile.js';
 import { connectClient } from '../pg/connect.js';
+import { formatLsn, parseLsn } from '../pg/lsn.js';
 import { limitsOf, withClients, type CutReport, type CutStrategy, type TranslateProbe } from './run.js';
 import { holdSnapshot, holdSourceSnapshotAtLsn, type HeldSnapshot } from './snapshot.js';
-
-/** PostgreSQL's `16/B374D848` as a number, and back. */
-export function lsnToBigInt(text: string): bigint {
-  const [high, low] = text.split('/');
-  return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`);
-}
-export function formatLsn(lsn: bigint): string {
-  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
-}
 
 // ─── translate's side ──────────────────────────────────────────────────────────────────────────
 
@@ -89,7 +81,7 @@ export class CutGate {
       );
       const cut = rows[0];
       if (!cut) return null;
-      if (cut.status === 'open' && cut.lsn) return { id: cut.id, lsn: lsnToBigInt(cut.lsn) };
+      if (cut.status === 'open' && cut.lsn) return { id: cut.id, lsn: parseLsn(cut.lsn) };
       if (!(await keepWaiting())) return undefined;
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
@@ -273,7 +265,7 @@ export function exactCut(connector: Connector, options: ExactCutOptions): CutStr
         } catch (error) {
           return await settle((error as Error).message);
         }
-        const cutLsn = lsnToBigInt(source.lsn);
+        const cutLsn = parseLsn(source.lsn);
         // The time taken by the slot does not shorten the cut: it expires cutTimeoutMs after it opens.
         await control.query(`UPDATE tandem.reconcile_cut SET status = 'open', source_lsn = $2::pg_lsn, expires_at = now() + $3 * interval '1 millisecond' WHERE id = $1`, [cutId, source.lsn, timeoutMs]);
         const deadline = Date.now() + timeoutMs;

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { Evidence, LagEvidence, ReconcileRun, TrafficEvidence } from './criteria.js';
+import { formatLsn } from '../pg/lsn.js';
 
 const UNDEFINED_TABLE = '42P01';
 
@@ -58,11 +59,6 @@ export async function readTraffic(client: pg.ClientBase, migration: string, now:
     [migration, since],
   );
   return { windowMs, decisionsNew: Number(rows[0]!.decisions), errorsNew: Number(rows[0]!.errors) };
-}
-
-/** `0/16B3F48` from a 64-bit LSN. */
-export function formatLsn(lsn: bigint): string {
-  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
 }
 
 /** Kafka's end offsets per partition (reconcile's kafkaEndOffsets has this shape). */

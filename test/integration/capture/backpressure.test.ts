@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLsn } from '../../../src/capture/lsn.js';
+import { parseLsn } from '../../../src/pg/lsn.js';
 import { uniqueName, writeTestConnectorFile } from '../../support/connector.js';
 import { startKafkaFaultProxy, type KafkaFaultProxy } from '../../support/kafka-proxy.js';
 import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';

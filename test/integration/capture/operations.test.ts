@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
-import { parseLsn } from '../../../src/capture/lsn.js';
+import { parseLsn } from '../../../src/pg/lsn.js';
 import { startEmbeddedPostgres } from '../../../src/embedded/postgres.js';
 import { TandemError } from '../../../src/errors.js';
 import { createCaptureMetrics } from '../../../src/observability/metrics.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
-import { parseLsn } from '../../../src/capture/lsn.js';
+import { parseLsn } from '../../../src/pg/lsn.js';
 import { createCaptureMetrics } from '../../../src/observability/metrics.js';
 import { createRegistryClient } from '../../../src/schema/registry-client.js';
 import { finalStateByKey, readAllEvents } from '../../support/capture.js';

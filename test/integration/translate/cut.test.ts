@@ -12,7 +12,7 @@ import { topicFor } from '../../../src/kafka/topics.js';
 import { migrate } from '../../../src/pg/bookkeeping/migrate.js';
 import { RECONCILE_BOOKKEEPING } from '../../../src/pg/bookkeeping/reconcile.js';
 import { connectClient } from '../../../src/pg/connect.js';
-import { lsnToBigInt } from '../../../src/reconcile/cut.js';
+import { parseLsn } from '../../../src/pg/lsn.js';
 import { translateGroupId } from '../../../src/translate/setup.js';
 import type { TranslateWorker } from '../../../src/translate/worker.js';
 import { testLogger } from '../../support/output.js';
@@ -42,7 +42,7 @@ describe('translate at a reconcile cut', () => {
       `INSERT INTO tandem.reconcile_cut (connector, status, source_lsn, expires_at) VALUES ($1, 'open', $2::pg_lsn, now() + $3 * interval '1 millisecond') RETURNING id::text`,
       [connector.name, lsn, expiresInMs],
     )) as [{ id: string }];
-    return { id, lsn: lsnToBigInt(lsn) };
+    return { id, lsn: parseLsn(lsn) };
   }
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutProgress, formatLsn, lsnToBigInt, parkedPending, type PartitionEnd, type PartitionState } from '../../../src/reconcile/cut.js';
+import { cutProgress, parkedPending, type PartitionEnd, type PartitionState } from '../../../src/reconcile/cut.js';
 
 const ends: PartitionEnd[] = [
   { topic: 't', partition: 0, endOffset: 10n },
@@ -27,11 +27,5 @@ describe('exact cut progress', () => {
     expect(parkedPending(atCut, new Map([['b', 4], ['c', 2]]))).toBe(2);
     expect(parkedPending(atCut, new Map([['b', 5], ['c', 3]]))).toBe(0);
     expect(parkedPending(atCut, new Map())).toBe(0);
-  });
-
-  it('reads and prints LSNs', () => {
-    expect(lsnToBigInt('16/B374D848')).toBe(0x16b374d848n);
-    expect(formatLsn(0x16b374d848n)).toBe('16/B374D848');
-    expect(formatLsn(lsnToBigInt('0/0'))).toBe('0/0');
   });
 });

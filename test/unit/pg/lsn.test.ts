@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLsn, parseLsn } from '../../../src/capture/lsn.js';
+import { formatLsn, parseLsn } from '../../../src/pg/lsn.js';
 
 describe('LSNs', () => {
   it('parses both halves as hexadecimal, upper and lower case, exact beyond 2^53', () => {
@@ -9,6 +9,12 @@ describe('LSNs', () => {
     expect(parseLsn('1FFFFF/FFFFFFFF')).toBe(2n ** 53n - 1n);
     expect(parseLsn('200000/1')).toBe(2n ** 53n + 1n);
     expect(parseLsn('FFFFFFFF/FFFFFFFF')).toBe(2n ** 64n - 1n);
+  });
+
+  it('reads and prints LSNs (reconcile cuts and rollout evidence use these too)', () => {
+    expect(parseLsn('16/B374D848')).toBe(0x16b374d848n);
+    expect(formatLsn(0x16b374d848n)).toBe('16/B374D848');
+    expect(formatLsn(parseLsn('0/0'))).toBe('0/0');
   });
 
   it('formats what it parses back to the same text', () => {
