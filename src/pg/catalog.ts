@@ -29,7 +29,7 @@ export function isCapturable(info: ReplicaIdentityInfo): boolean {
   return info.replicaIdentity === 'd' && info.hasPrimaryKey;
 }
 
-export async function tableExists(client: pg.Client, qualifiedTable: string): Promise<boolean> {
+export async function tableExists(client: pg.ClientBase, qualifiedTable: string): Promise<boolean> {
   const { schema, table } = splitQualified(qualifiedTable);
   const { rows } = await client.query(
     `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,

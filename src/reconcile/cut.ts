@@ -29,6 +29,7 @@ import { topicFor } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import { migrate } from '../pg/bookkeeping/migrate.js';
 import { RECONCILE_BOOKKEEPING } from '../pg/bookkeeping/reconcile.js';
+import { tableExists } from '../pg/catalog.js';
 import { connectClient } from '../pg/connect.js';
 import { formatLsn, parseLsn } from '../pg/lsn.js';
 import { limitsOf, withClients, type CutReport, type CutStrategy, type TranslateProbe } from './run.js';
@@ -69,8 +70,7 @@ export class CutGate {
   async enter(client: pg.ClientBase, keepWaiting: () => Promise<boolean> = async () => true): Promise<OpenCut | null | undefined> {
     if (!this.tableExists) {
       // Reconcile never ran against this target: no table, no cut.
-      const { rows } = await client.query<{ exists: boolean }>(`SELECT to_regclass('tandem.reconcile_cut') IS NOT NULL AS exists`);
-      if (!rows[0]!.exists) return null;
+      if (!(await tableExists(client, 'tandem.reconcile_cut'))) return null;
       this.tableExists = true;
     }
     for (;;) {
@@ -199,8 +199,7 @@ export function translateProbe(connector: Connector, options: ExactCutOptions): 
     present: () =>
       withClients(connector, async (source, target) => {
         const { rows: slot } = await source.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [connector.source.slot]);
-        const [{ exists }] = (await target.query<{ exists: boolean }>(`SELECT to_regclass('tandem.translate_offsets') IS NOT NULL AS exists`)).rows as [{ exists: boolean }];
-        return slot.length > 0 && exists && (await readApplied(target, options.groupId)).size > 0;
+        return slot.length > 0 && (await tableExists(target, 'tandem.translate_offsets')) && (await readApplied(target, options.groupId)).size > 0;
       }),
     behind: (lsn, waitMs) =>
       withClients(connector, async (source, target) => {
@@ -255,8 +254,7 @@ export function exactCut(connector: Connector, options: ExactCutOptions): CutStr
       };
       try {
         await migrate(control, RECONCILE_BOOKKEEPING);
-        const [{ exists }] = (await control.query<{ exists: boolean }>(`SELECT to_regclass('tandem.translate_offsets') IS NOT NULL AS exists`)).rows as [{ exists: boolean }];
-        if (!exists) return await settle('translate has no bookkeeping in the target database (it never ran)');
+        if (!(await tableExists(control, 'tandem.translate_offsets'))) return await settle('translate has no bookkeeping in the target database (it never ran)');
         const { rows } = await control.query<{ id: string }>(`INSERT INTO tandem.reconcile_cut (connector, status, expires_at) VALUES ($1, 'preparing', now() + $2 * interval '1 millisecond') RETURNING id::text`, [connector.name, timeoutMs]);
         cutId = rows[0]!.id;
         try {

@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import type { Connector } from '../config/index.js';
 import { readState } from '../capture/state.js';
+import { tableExists } from '../pg/catalog.js';
 
 /**
  * The connector's source tables whose snapshot is not complete as of the client's snapshot. Empty
@@ -16,8 +17,7 @@ import { readState } from '../capture/state.js';
  * some other way, and everything is compared.
  */
 export async function tablesAwaitingSnapshot(source: pg.ClientBase, connector: Connector): Promise<string[]> {
-  const { rows } = await source.query<{ exists: boolean }>(`SELECT to_regclass('_tandem.capture_state') IS NOT NULL AS exists`);
-  if (!rows[0]!.exists) return [];
+  if (!(await tableExists(source, '_tandem.capture_state'))) return [];
   const state = await readState(source, connector.name);
   if (!state) return [];
   return connector.source.tables.filter((table) => !state.snapshot.done.includes(table));

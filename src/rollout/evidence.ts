@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { Evidence, LagEvidence, ReconcileRun, TrafficEvidence } from './criteria.js';
 import { formatLsn } from '../pg/lsn.js';
+import type { EndOffsets, PartitionEnd } from '../reconcile/cut.js';
 
 const UNDEFINED_TABLE = '42P01';
 
@@ -61,11 +62,6 @@ export async function readTraffic(client: pg.ClientBase, migration: string, now:
   return { windowMs, decisionsNew: Number(rows[0]!.decisions), errorsNew: Number(rows[0]!.errors) };
 }
 
-/** Kafka's end offsets per partition (reconcile's kafkaEndOffsets has this shape). */
-export interface EndOffsets {
-  read(topics: readonly string[]): Promise<{ topic: string; partition: number; endOffset: bigint }[]>;
-}
-
 /**
  * Lag from translate's bookkeeping and Kafka. The applied position is the lowest `applied_lsn` of
  * the consumer group's partitions. Translate is caught up when every partition of the connector's
@@ -103,7 +99,7 @@ export class TranslateLagProbe implements LagProbe {
     if (rows.length === 0) return { seconds: null, appliedPosition: null, sourceLsn };
     const appliedPosition = formatLsn(rows.reduce((low, row) => (BigInt(row.applied_lsn) < low ? BigInt(row.applied_lsn) : low), BigInt(rows[0]!.applied_lsn)));
     if (slotActive === false) return { seconds: null, appliedPosition, sourceLsn };
-    let ends: Awaited<ReturnType<EndOffsets['read']>>;
+    let ends: PartitionEnd[];
     try {
       ends = await this.options.endOffsets.read(this.options.topics);
     } catch (error) {
