@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import { PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
+import { quoteIdent } from '../pg/identifiers.js';
 
 /** PostgreSQL 16 added pgoutput's `origin` option; older servers reject any option they do not know. */
 export const ORIGIN_OPTION_MIN_VERSION = 160000;
@@ -57,7 +58,7 @@ export class CapturePgoutputPlugin extends PgoutputPlugin {
       if (!originNone) this.skipOriginChanges(version);
     }
     const options = startReplicationOptions({ publicationNames: [this.publication], originNone });
-    return client.query(`START_REPLICATION SLOT "${slotName.replace(/"/g, '""')}" LOGICAL ${lastLsn} (${options})`);
+    return client.query(`START_REPLICATION SLOT ${quoteIdent(slotName)} LOGICAL ${lastLsn} (${options})`);
   }
 }
 

@@ -12,7 +12,7 @@
  * Both sessions use the same DateStyle, TimeZone, extra_float_digits, IntervalStyle and
  * bytea_output, so equal values print equal.
  */
-import { quoteIdent, quoteQualified } from '../pg/identifiers.js';
+import { arrayLiteral, quoteIdent, quoteQualified } from '../pg/identifiers.js';
 import { compileProjection } from './compile.js';
 import type { ResolvedMapping, TargetShape } from './resolve.js';
 
@@ -199,7 +199,7 @@ export function jsCastQuery(types: readonly string[], rows: readonly (readonly (
   const select = types.map((type, index) => `CAST(r.c${index} AS ${type})::text`).join(', ');
   return {
     text: `SELECT ${select} FROM unnest(${types.map((_, index) => `$${index + 1}::text[]`).join(', ')}) WITH ORDINALITY AS r(${[...columns, 'n'].join(', ')}) ORDER BY r.n`,
-    values: types.map((_, index) => arrayLiteralNullable(rows.map((row) => row[index] ?? null))),
+    values: types.map((_, index) => arrayLiteral(rows.map((row) => row[index] ?? null))),
   };
 }
 
@@ -212,7 +212,7 @@ export function repairJsQuery(target: ReconcileTargetSql, js: JsSourceSql, rows:
   const match = target.key.map((column, index) => `t.${quoteIdent(column.name)} = CAST(r.c${index} AS ${column.type})`).join(' AND ');
   return {
     text: `UPDATE ${quoteQualified(target.table)} AS t SET ${sets} FROM unnest(${arrays.join(', ')}) AS r(${aliases.join(', ')}) WHERE ${match}`,
-    values: [...target.key.map((_, index) => arrayLiteral(rows.map((row) => row.key[index]!))), ...js.columns.map((_, index) => arrayLiteralNullable(rows.map((row) => row.values[index] ?? null)))],
+    values: [...target.key.map((_, index) => arrayLiteral(rows.map((row) => row.key[index]!))), ...js.columns.map((_, index) => arrayLiteral(rows.map((row) => row.values[index] ?? null)))],
   };
 }
 
@@ -376,11 +376,6 @@ function byKeyValues(key: readonly KeyColumn[], keys: readonly (readonly string[
   return key.map((_, index) => arrayLiteral(keys.map((item) => item[index]!)));
 }
 
-/** A PostgreSQL text[] literal. */
-export function arrayLiteral(values: readonly string[]): string {
-  return `{${values.map((value) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
-}
-
 /**
  * Repair of rows present in the legacy data: the expected rows (text, as the projection printed
  * them) upserted into the target, soft-delete columns back to their live values. One statement.
@@ -396,7 +391,7 @@ export function repairUpsertQuery(target: ReconcileTargetSql, rows: readonly { k
   const updates = [...target.columns, ...live.map((item) => item.name)].filter((name) => !keyNames.has(name));
   const conflict = updates.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updates.map((name) => `${quoteIdent(name)} = EXCLUDED.${quoteIdent(name)}`).join(', ')}`;
   const text = `INSERT INTO ${quoteQualified(target.table)} (${columns}) SELECT ${values} FROM unnest(${arrays.join(', ')}) AS r(${names.map((_, index) => `c${index}`).join(', ')}) ON CONFLICT (${target.key.map((column) => quoteIdent(column.name)).join(', ')}) ${conflict}`;
-  const params = names.map((_, index) => arrayLiteralNullable(rows.map((row) => (index < target.key.length ? row.key[index]! : row.values[index - target.key.length] ?? null))));
+  const params = names.map((_, index) => arrayLiteral(rows.map((row) => (index < target.key.length ? row.key[index]! : row.values[index - target.key.length] ?? null))));
   return { text, values: params };
 }
 
@@ -411,8 +406,4 @@ export function repairRemoveQuery(target: ReconcileTargetSql, keys: readonly (re
     return { text: `UPDATE ${quoteQualified(target.table)} AS t SET ${sets} FROM ${from} WHERE ${match}`, values };
   }
   return { text: `DELETE FROM ${quoteQualified(target.table)} AS t USING ${from} WHERE ${match}`, values };
-}
-
-function arrayLiteralNullable(values: readonly (string | null)[]): string {
-  return `{${values.map((value) => (value === null ? 'NULL' : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join(',')}}`;
 }

@@ -17,3 +17,8 @@ export function splitQualified(qualifiedName: string, defaultSchema = 'public'):
 export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
+
+/** A PostgreSQL array literal of text values (a `$1::text[]` parameter): `{"a","b\\"c",NULL}`. */
+export function arrayLiteral(values: readonly (string | null)[]): string {
+  return `{${values.map((value) => (value === null ? 'NULL' : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join(',')}}`;
+}

@@ -4,6 +4,7 @@
  * once per schema field, off the per-value path. Inverse of src/schema/avro-values.ts.
  */
 import { civilFromDays } from '../schema/pg-text.js';
+import { arrayLiteral } from '../pg/identifiers.js';
 
 export type TextConverter = (value: unknown) => string | null;
 
@@ -64,7 +65,7 @@ function converterFor(type: AvroTypeJson): (value: unknown) => string {
   if (logical === 'local-timestamp-micros') return (value) => formatTimestamp(BigInt(value as bigint));
   if (base === 'array') {
     const element = textConverterOf((type as { items: AvroTypeJson }).items);
-    return (value) => `{${(value as unknown[]).map((item) => arrayElement(element(item))).join(',')}}`;
+    return (value) => arrayLiteral((value as unknown[]).map((item) => element(item)));
   }
   switch (base) {
     case 'boolean':
@@ -81,10 +82,6 @@ function converterFor(type: AvroTypeJson): (value: unknown) => string {
     default:
       return (value) => (typeof value === 'string' ? value : String(value));
   }
-}
-
-function arrayElement(text: string | null): string {
-  return text === null ? 'NULL' : `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
 function formatDate(days: number): string {
