@@ -181,7 +181,7 @@ export function parkedPending(atCut: ReadonlyMap<string, number>, now: ReadonlyM
  * the slot behind until capture's next heartbeat (best effort: it needs the REPLICATION privilege).
  */
 async function waitForCaptureFlush(source: pg.ClientBase, slot: string, lsn: string, deadline: number, pollMs: number, logger: Logger): Promise<'flushed' | 'no slot' | 'timeout'> {
-  await source.query(`SELECT pg_logical_emit_message(true, 'tandem.reconcile', $1)`, [lsn]).catch((error: Error) => logger.debug({ err: error }, 'could not write a marker to the source WAL'));
+  await source.query(`SELECT pg_logical_emit_message(true, 'tandem.position', $1)`, [lsn]).catch((error: Error) => logger.debug({ err: error }, 'could not write a marker to the source WAL'));
   for (;;) {
     const { rows } = await source.query<{ flushed: boolean | null }>('SELECT confirmed_flush_lsn >= $2::pg_lsn AS flushed FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn]);
     if (rows.length === 0) return 'no slot';

@@ -16,19 +16,19 @@
  * That option needs PostgreSQL 16 on both databases; on an older one, start() refuses while the
  * forward capture's slot is active, since the two captures would pass every write back and forth.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { startCapture, type CaptureWorker } from '../capture/worker.js';
 import { parseConnector, type Connector } from '../config/index.js';
 import { TandemError } from '../errors.js';
-import { createKafka } from '../kafka/client.js';
-import { topicFor } from '../kafka/topics.js';
 import type { Logger } from '../observability/logger.js';
 import { createCaptureMetrics } from '../observability/metrics.js';
 import { createRegistryClient } from '../schema/registry-client.js';
 import { createTranslateMetrics } from '../translate/metrics.js';
 import { startTranslate, translateGroupId, type TranslateWorker } from '../translate/worker.js';
 import { ORIGIN_OPTION_MIN_VERSION } from '../capture/pgoutput-plugin.js';
-import { describeUrl } from '../pg/connect.js';
+import { connectClient, describeUrl } from '../pg/connect.js';
+import { kafkaEndOffsets, translateProbe } from '../reconcile/cut.js';
+import { withClients } from '../reconcile/run.js';
 import type { ReverseSync } from './reverse-sync.js';
 
 /** The connector of the reverse direction: new → legacy through rollout.reverse. */
@@ -99,10 +99,7 @@ export class PipelineReverseSync implements ReverseSync {
    * overwrites a newer value). Refuses while the forward capture's slot is active.
    */
   private async refuseEchoBelowPostgres16(): Promise<void> {
-    const legacy = new pg.Client({ connectionString: this.forward.source.url });
-    const fresh = new pg.Client({ connectionString: this.forward.target.url });
-    try {
-      await Promise.all([legacy.connect(), fresh.connect()]);
+    await withClients(this.forward, async (legacy, fresh) => {
       const version = async (client: pg.Client) => Number((await client.query<{ v: string }>('SELECT current_setting($1) AS v', ['server_version_num'])).rows[0]!.v);
       const old = [
         { url: this.forward.source.url, version: await version(legacy) },
@@ -118,9 +115,7 @@ export class PipelineReverseSync implements ReverseSync {
         });
       }
       this.logger.warn({ slot }, `reverse sync of ${this.forward.name} on older PostgreSQL (${where}): do not start the forward capture (slot ${slot}) while it runs, or every write echoes between legacy and new`);
-    } finally {
-      await Promise.all([legacy.end().catch(() => undefined), fresh.end().catch(() => undefined)]);
-    }
+    });
   }
 
   /** Stops after everything written to new so far is in legacy. */
@@ -142,35 +137,14 @@ export class PipelineReverseSync implements ReverseSync {
     await capture?.stop().catch(() => undefined);
   }
 
+  /** Everything written to new so far: capture had Kafka acknowledge it, and translate consumed every reverse partition to its end. */
   private async drain(): Promise<void> {
-    const deadline = Date.now() + this.drainTimeoutMs;
-    const waitFor = async (what: string, done: () => Promise<boolean>) => {
-      while (!(await done())) {
-        if (Date.now() > deadline) throw new TandemError(`reverse sync of ${this.reverse.name} did not drain within ${this.drainTimeoutMs / 1000} s: ${what}`, { fix: 'check the reverse capture and translate in the log; legacy may miss the latest writes made on new' });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    };
-    const source = new pg.Client({ connectionString: this.reverse.source.url });
-    const target = new pg.Client({ connectionString: this.reverse.target.url });
-    await source.connect();
-    await target.connect();
-    const admin = createKafka(this.reverse.kafka, this.logger).admin();
-    await admin.connect();
-    try {
-      const { rows } = await source.query<{ lsn: string }>("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn");
-      const stopLsn = BigInt(rows[0]!.lsn);
-      await waitFor('capture has not had Kafka acknowledge the latest changes', async () => (this.capture?.durableLsn() ?? 0n) >= stopLsn);
-      const topics = this.reverse.source.tables.map((table) => topicFor(this.reverse.kafka.topicPrefix, table));
-      const ends = new Map<string, bigint>();
-      for (const topic of topics) for (const partition of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${partition.partition}`, BigInt(partition.high));
-      await waitFor('translate has not applied every reverse event', async () => {
-        const { rows: offsets } = await target.query<{ topic: string; partition: number; next_offset: string }>('SELECT topic, partition, next_offset::text FROM tandem.translate_offsets WHERE group_id = $1', [translateGroupId(this.reverse)]);
-        const applied = new Map(offsets.map((row) => [`${row.topic}/${row.partition}`, BigInt(row.next_offset)]));
-        return [...ends].every(([partition, end]) => end === 0n || (applied.get(partition) ?? 0n) >= end);
-      });
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-      await Promise.all([source.end(), target.end()]);
+    const source = await connectClient(this.reverse.source.url, 'new');
+    const { rows } = await source.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn').finally(() => source.end().catch(() => undefined));
+    const probe = translateProbe(this.reverse, { logger: this.logger, endOffsets: kafkaEndOffsets(this.reverse, this.logger), groupId: translateGroupId(this.reverse), pollMs: 100 });
+    const behind = await probe.behind(rows[0]!.lsn, this.drainTimeoutMs);
+    if (behind.length > 0) {
+      throw new TandemError(`reverse sync of ${this.reverse.name} did not drain within ${this.drainTimeoutMs / 1000} s: still behind in ${behind.join(', ')}`, { fix: 'check the reverse capture and translate in the log; legacy may miss the latest writes made on new' });
     }
   }
 }
