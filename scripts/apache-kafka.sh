@@ -12,7 +12,8 @@
 #       when not given). Formats D on first use and keeps its data across restarts. Prints exactly
 #       `ready 127.0.0.1:P` on stdout once clients can connect, then runs until SIGTERM or SIGINT,
 #       which it forwards to the JVM before exiting 0. The server log is D/server.log.
-#       `--port 0` picks a free port (the ready line names it). With --sasl-plain, a second
+#       `--port 0` picks a free port (the ready line names it); a port picked here that another
+#       process takes before the JVM binds it is picked again. With --sasl-plain, a second
 #       listener on 127.0.0.1:S requires SASL/PLAIN with these credentials.
 #   scripts/apache-kafka.sh version
 #       Prints the pinned Apache Kafka version.
@@ -70,57 +71,34 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Ports the script picks itself come from below the kernel's ephemeral range, so an outgoing
+# connection cannot be given one between our check and the JVM's bind.
 free_port() {
-  local port
+  local low=32768 first=10000 port
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  ((low - first >= 1000)) || { first=1024; low=65536; }
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((first + (RANDOM * 32768 + RANDOM) % (low - first)))
     if ! port_in_use "$port"; then
       echo "$port"
       return 0
     fi
   done
-  die "found no free TCP port on 127.0.0.1 for the controller: pass --controller-port"
+  die "found no free TCP port on 127.0.0.1 for the node: pass --port and --controller-port"
 }
 
-start() {
-  local port="" data_dir="" controller_port="" sasl_plain="" sasl_port=""
-  while [[ $# -gt 0 ]]; do
-    case "$1" in
-      --port) port="${2:-}"; shift 2 ;;
-      --data-dir) data_dir="${2:-}"; shift 2 ;;
-      --controller-port) controller_port="${2:-}"; shift 2 ;;
-      --sasl-plain) sasl_plain="${2:-}"; shift 2 ;;
-      --sasl-port) sasl_port="${2:-}"; shift 2 ;;
-      *) die "unknown option '$1' for start: use start --port P --data-dir D [--controller-port C] [--sasl-plain USER:PASSWORD --sasl-port S]" ;;
-    esac
-  done
-  if [[ -n "$sasl_plain$sasl_port" ]]; then
-    [[ "$sasl_plain" =~ ^[^:\"]+:[^\"]+$ ]] || die "--sasl-plain needs USER:PASSWORD (no quotes or backslashes)"
-    [[ "$sasl_port" =~ ^[1-9][0-9]*$ && "$sasl_port" -le 65535 ]] || die "--sasl-plain needs --sasl-port S (a free TCP port for the SASL_PLAINTEXT listener)"
-  fi
-  [[ "$port" =~ ^[0-9]+$ && "$port" -le 65535 ]] || die "start needs --port P (a TCP port, 0 for any free one)"
-  [[ -n "$data_dir" ]] || die "start needs --data-dir D (a folder for the broker's logs and metadata)"
-  require_java
-  fetch
-  [[ "$port" -eq 0 ]] && port="$(free_port)"
-  port_in_use "$port" && die "port $port on 127.0.0.1 is already in use: choose another --port"
-  [[ -z "$controller_port" ]] && controller_port="$(free_port)"
-  [[ "$controller_port" != "$port" ]] || die "--controller-port must differ from --port ($port)"
+# server.properties and log4j2.properties for start's current ports (it reads start's locals).
+write_config() {
   local listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port"
   local advertised="PLAINTEXT://127.0.0.1:$port"
   local sasl_config=""
   if [[ -n "$sasl_plain" ]]; then
-    port_in_use "$sasl_port" && die "port $sasl_port on 127.0.0.1 is already in use: choose another --sasl-port"
     local sasl_user="${sasl_plain%%:*}" sasl_password="${sasl_plain#*:}"
     listeners+=",SASL_PLAINTEXT://127.0.0.1:$sasl_port"
     advertised+=",SASL_PLAINTEXT://127.0.0.1:$sasl_port"
     sasl_config="sasl.enabled.mechanisms=PLAIN
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"$sasl_user\" password=\"$sasl_password\" user_$sasl_user=\"$sasl_password\";"
   fi
-
-  mkdir -p "$data_dir"
-  data_dir="$(cd "$data_dir" && pwd)"
-  local config="$data_dir/server.properties" log4j="$data_dir/log4j2.properties" log="$data_dir/server.log"
   cat >"$config" <<EOF
 # Written by scripts/apache-kafka.sh on each start.
 process.roles=broker,controller
@@ -164,44 +142,112 @@ rootLogger.level = info
 rootLogger.appenderRef.file.ref = file
 rootLogger.appenderRef.stderr.ref = stderr
 EOF
+}
+
+# Formats start's data folder for KRaft on its first use.
+format_storage() {
+  local cluster_id
+  # A random UUID in URL-safe base64, like `kafka-storage.sh random-uuid`; one that starts with '-'
+  # would read as an option, so (like Kafka's Uuid.randomUuid) draw again.
+  cluster_id="-"
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  done
+  java "${java_opts[@]}" kafka.tools.StorageTool format --ignore-formatted \
+    --cluster-id "$cluster_id" --config "$config" >>"$log" 2>&1 ||
+    die "formatting KRaft storage in $data_dir/data failed (see $log): remove $data_dir and start again"
+}
+
+# Whether the node start launched last has logged this (fixed) string. Not a pipe: grep -q stops
+# reading early, and under pipefail tail's SIGPIPE would read as "not logged".
+logged_since_launch() {
+  grep -qF "$1" < <(tail -c "+$log_start" "$log")
+}
+
+# True once the node start launched has logged its start-up since log_start (it waits to be
+# unfenced by its controller before it logs that) and its listener accepts connections; false if
+# the JVM exited first.
+wait_until_ready() {
+  until logged_since_launch "Kafka Server started" && port_in_use "$port"; do
+    if ! kill -0 "$java_pid" 2>/dev/null; then
+      wait "$java_pid" || true
+      return 1
+    fi
+    sleep 0.1 & wait $!
+  done
+}
+
+start() {
+  local port="" data_dir="" controller_port="" sasl_plain="" sasl_port=""
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --port) port="${2:-}"; shift 2 ;;
+      --data-dir) data_dir="${2:-}"; shift 2 ;;
+      --controller-port) controller_port="${2:-}"; shift 2 ;;
+      --sasl-plain) sasl_plain="${2:-}"; shift 2 ;;
+      --sasl-port) sasl_port="${2:-}"; shift 2 ;;
+      *) die "unknown option '$1' for start: use start --port P --data-dir D [--controller-port C] [--sasl-plain USER:PASSWORD --sasl-port S]" ;;
+    esac
+  done
+  if [[ -n "$sasl_plain$sasl_port" ]]; then
+    [[ "$sasl_plain" =~ ^[^:\"]+:[^\"]+$ ]] || die "--sasl-plain needs USER:PASSWORD (no quotes or backslashes)"
+    [[ "$sasl_port" =~ ^[1-9][0-9]*$ && "$sasl_port" -le 65535 ]] || die "--sasl-plain needs --sasl-port S (a free TCP port for the SASL_PLAINTEXT listener)"
+  fi
+  [[ "$port" =~ ^[0-9]+$ && "$port" -le 65535 ]] || die "start needs --port P (a TCP port, 0 for any free one)"
+  [[ -n "$data_dir" ]] || die "start needs --data-dir D (a folder for the broker's logs and metadata)"
+  require_java
+  fetch
+  local own_port=0 own_controller_port=0
+  [[ "$port" -eq 0 ]] && own_port=1
+  [[ -z "$controller_port" ]] && own_controller_port=1
+  if ((!own_port)) && port_in_use "$port"; then die "port $port on 127.0.0.1 is already in use: choose another --port"; fi
+  [[ "$controller_port" != "$port" ]] || die "--controller-port must differ from --port ($port)"
+  if [[ -n "$sasl_plain" ]] && port_in_use "$sasl_port"; then
+    die "port $sasl_port on 127.0.0.1 is already in use: choose another --sasl-port"
+  fi
+
+  mkdir -p "$data_dir"
+  data_dir="$(cd "$data_dir" && pwd)"
+  local config="$data_dir/server.properties" log4j="$data_dir/log4j2.properties" log="$data_dir/server.log"
   local java_opts=(
     -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true
     "-Dlog4j2.configurationFile=$log4j" -cp "$LIBS/*"
   )
+  touch "$log"
 
-  if [[ ! -f "$data_dir/data/meta.properties" ]]; then
-    local cluster_id
-    # A random UUID in URL-safe base64, like `kafka-storage.sh random-uuid`; one that starts with '-'
-    # would read as an option, so (like Kafka's Uuid.randomUuid) draw again.
-    cluster_id="-"
-    while [[ "$cluster_id" == -* ]]; do
-      cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
-    done
-    java "${java_opts[@]}" kafka.tools.StorageTool format --ignore-formatted \
-      --cluster-id "$cluster_id" --config "$config" >>"$log" 2>&1 ||
-      die "formatting KRaft storage in $data_dir/data failed (see $log): remove $data_dir and start again"
-  fi
-
-  java "${java_opts[@]}" kafka.Kafka "$config" >>"$log" 2>&1 &
-  local java_pid=$!
-  local parent=$PPID
+  local java_pid="" parent=$PPID log_start attempt
   stop() {
-    kill -TERM "$java_pid" 2>/dev/null || true
-    wait "$java_pid" 2>/dev/null || true
+    if [[ -n "$java_pid" ]]; then
+      kill -TERM "$java_pid" 2>/dev/null || true
+      wait "$java_pid" 2>/dev/null || true
+    fi
     exit 0
   }
   trap stop TERM INT HUP
 
-  # Ready = the node finished startup (it waits to be unfenced by its controller before it logs
-  # this) and its listener accepts connections.
-  local started="Kafka Server started"
-  until grep -q "$started" "$log" 2>/dev/null && port_in_use "$port"; do
-    if ! kill -0 "$java_pid" 2>/dev/null; then
-      wait "$java_pid" || true
-      tail -n 30 "$log" >&2 || true
-      die "Apache Kafka $KAFKA_VERSION exited before it was ready (log: $log)"
+  # Another process may bind a port the script picked between its check and the JVM's bind: the
+  # node then exits at once with a BindException, and the script starts it again on other ports.
+  for attempt in 1 2 3 4 5; do
+    if ((own_port)); then port="$(free_port)"; fi
+    if ((own_controller_port)); then
+      controller_port="$(free_port)"
+      while [[ "$controller_port" == "$port" ]]; do controller_port="$(free_port)"; done
     fi
-    sleep 0.1 & wait $!
+    write_config
+    [[ -f "$data_dir/data/meta.properties" ]] || format_storage
+    # Only what this launch logs counts: the log keeps earlier runs, their "started" lines included.
+    log_start=$(($(stat -c %s "$log") + 1))
+    java "${java_opts[@]}" kafka.Kafka "$config" >>"$log" 2>&1 &
+    java_pid=$!
+    if wait_until_ready; then break; fi
+    java_pid=""
+    if ((own_port || own_controller_port)) && ((attempt < 5)) &&
+      logged_since_launch "java.net.BindException: Address already in use"; then
+      echo "apache-kafka.sh: a port the script picked was taken before the node bound it; starting again on other ports" >&2
+      continue
+    fi
+    tail -c "+$log_start" "$log" | tail -n 30 >&2 || true
+    die "Apache Kafka $KAFKA_VERSION exited before it was ready (log: $log)"
   done
   echo "ready 127.0.0.1:$port"
 
