@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../../../src/embedded/postgres.js';
 import { repoRoot } from '../../support/cli.js';
 import { kafkaClient } from '../../support/embedded-broker.js';
 import { onApacheKafka } from '../../support/kafka-stack.js';
@@ -19,7 +18,7 @@ afterAll(() => {
 });
 
 /** `scripts/apache-kafka.sh start --port P --data-dir D` as the README documents it. */
-async function start(port: number) {
+async function start(port: number | string) {
   const child = spawn('bash', [script, 'start', '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   const source = `scripts/apache-kafka.sh start (pid ${child.pid})`;
   trackOutput(source, () => child.exitCode === null && child.signalCode === null);
@@ -45,12 +44,14 @@ function kcat(args: string[]): Promise<string> {
 
 // Needs Java and the fetched jars: it runs in the Apache Kafka pass (npm run test:apache-kafka).
 describe.skipIf(!onApacheKafka)('scripts/apache-kafka.sh [runs with TANDEM_TEST_KAFKA=apache: needs Java and the fetched Apache Kafka]', () => {
-  it('starts a KRaft node that kcat and kafkajs use, stops with exit 0 on SIGTERM and keeps its topics across a restart', async () => {
-    const port = await findFreePort();
+  it('starts a KRaft node that kcat and kafkajs use, stops with exit 0 on SIGTERM and keeps its topics across a restart on its port', async () => {
+    // --port 0: the script picks the port (below the kernel's ephemeral range, so no client
+    // connection of a parallel test can hold it when the node binds it again on restart).
+    const first = await start(0);
+    const port = /^ready 127\.0\.0\.1:(\d+)$/.exec(first.firstLine)?.[1];
     const bootstrap = `127.0.0.1:${port}`;
-    const first = await start(port);
     try {
-      expect(first.firstLine).toBe(`ready ${bootstrap}`);
+      expect(first.firstLine, 'the ready line names the port picked').toMatch(/^ready 127\.0\.0\.1:\d+$/);
       const listing = await kcat(['-b', bootstrap, '-L']);
       expect(listing).toContain(`broker 1 at ${bootstrap}`);
 
@@ -70,7 +71,7 @@ describe.skipIf(!onApacheKafka)('scripts/apache-kafka.sh [runs with TANDEM_TEST_
     expect(await first.exited).toBe(0);
     expect(first.stdout).toEqual([`ready ${bootstrap}`]);
 
-    const second = await start(port);
+    const second = await start(port!);
     try {
       expect(second.firstLine).toBe(`ready ${bootstrap}`);
       expect(await readTopicValues(kafkaClient([bootstrap]), 'kept')).toEqual(['before restart']);
