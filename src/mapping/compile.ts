@@ -7,7 +7,7 @@
  * Upserts and deletes take two parameters, `$1` and `$2`: the range of staged rows
  * (`tandem$idx >= $1 AND tandem$idx < $2`), so a failing batch can be bisected without staging again.
  */
-import { quoteIdent, quoteQualified } from '../pg/identifiers.js';
+import { arrayLiteral, quoteIdent, quoteLiteral, quoteQualified } from '../pg/identifiers.js';
 import type { ResolvedColumn, ResolvedMapping, ResolvedSource } from './resolve.js';
 
 export const STAGING = {
@@ -23,7 +23,8 @@ export interface CompiledTarget {
   /**
    * Rows with a column that was not sent (unchanged TOAST) that this mapping reads: first inserted
    * when new (ON CONFLICT DO NOTHING), then updated column by column, keeping the current value of
-   * each column whose expression reads an unsent column. Null when the mapping reads no column.
+   * each column whose expression reads an unsent column. A row whose `where` reads an unsent column
+   * keeps its membership: only updated, if present. Null when no column or `where` reads a column.
    */
   insertUnsent: string | null;
   updateUnsent: string | null;
@@ -90,8 +91,9 @@ function typed(column: ResolvedColumn): string {
   return `CAST(${expression(column)} AS ${column.type})`;
 }
 
-function arrayLiteral(names: readonly string[]): string {
-  return `ARRAY[${names.map((name) => `'${name.replace(/'/g, "''")}'`).join(', ')}]::text[]`;
+/** `tandem$unsent && '{a,b}'::text[]`: the staged row lacks one of these columns (unchanged TOAST). */
+function lacksAnyOf(names: readonly string[]): string {
+  return `${quoteIdent(STAGING.unsent)} && ${quoteLiteral(arrayLiteral(names))}::text[]`;
 }
 
 function compileTarget(mapping: ResolvedMapping, stagingRef: string, resolved: ResolvedSource): CompiledTarget {
@@ -104,23 +106,40 @@ function compileTarget(mapping: ResolvedMapping, stagingRef: string, resolved: R
   const updatable = written.filter((column) => !keyNames.has(column.name));
   const onConflict = updatable.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updatable.map((column) => `${quoteIdent(column.name)} = EXCLUDED.${quoteIdent(column.name)}`).join(', ')}`;
   const live = `${RANGE} AND NOT ${IS_DELETE}${where}`;
-  const touchesUnsent = mapping.reads.length > 0 ? `${quoteIdent(STAGING.unsent)} && ${arrayLiteral(mapping.reads)}` : null;
+  const touchesUnsent = mapping.reads.length > 0 ? lacksAnyOf(mapping.reads) : null;
+  // A row whose `where` reads a column that was not sent cannot be filtered: that value is unchanged,
+  // so the row keeps the membership it had. It is updated if present, never inserted nor removed.
+  const sourceNames = new Set(resolved.source.columns.map((column) => column.name));
+  const whereReads = mapping.node.where?.reads.filter((name) => sourceNames.has(name)) ?? [];
+  const whereUnsent = whereReads.length > 0 ? lacksAnyOf(whereReads) : null;
+  const partial = [touchesUnsent, whereUnsent].filter((condition) => condition !== null).map((condition) => `(${condition})`).join(' OR ') || null;
   const select = `SELECT ${written.map((column) => column.sql).join(', ')} FROM ${stagingRef}`;
 
-  const upsert = `INSERT INTO ${target} AS t (${columnList}) ${select} WHERE ${live}${touchesUnsent ? ` AND NOT (${touchesUnsent})` : ''} ON CONFLICT (${keyList}) ${onConflict}`;
+  const upsert = `INSERT INTO ${target} AS t (${columnList}) ${select} WHERE ${live}${partial ? ` AND NOT (${partial})` : ''} ON CONFLICT (${keyList}) ${onConflict}`;
   let insertUnsent: string | null = null;
   let updateUnsent: string | null = null;
   if (touchesUnsent) {
-    insertUnsent = `INSERT INTO ${target} AS t (${columnList}) ${select} WHERE ${live} AND ${touchesUnsent} ON CONFLICT (${keyList}) DO NOTHING`;
-    const nonKey = mapping.columns.filter((column) => !keyNames.has(column.name));
-    if (nonKey.length > 0) {
-      const values = nonKey.map((column, index) => `${typed(column)} AS "v${index}", ${column.reads.length > 0 ? `(${quoteIdent(STAGING.unsent)} && ${arrayLiteral(column.reads)})` : 'FALSE'} AS "keep${index}"`);
-      const sets = nonKey.map((column, index) => `${quoteIdent(column.name)} = CASE WHEN s."keep${index}" THEN t.${quoteIdent(column.name)} ELSE s."v${index}" END`);
-      updateUnsent = `UPDATE ${target} AS t SET ${sets.join(', ')} FROM (SELECT ${keySelect(mapping)}, ${values.join(', ')} FROM ${stagingRef} WHERE ${live} AND ${touchesUnsent}) AS s WHERE ${keyMatch(mapping)}`;
-    }
+    insertUnsent = `INSERT INTO ${target} AS t (${columnList}) ${select} WHERE ${live} AND ${touchesUnsent}${whereUnsent ? ` AND NOT (${whereUnsent})` : ''} ON CONFLICT (${keyList}) DO NOTHING`;
+  }
+  const nonKey = mapping.columns.filter((column) => !keyNames.has(column.name));
+  if (partial && nonKey.length + mapping.liveValues.length > 0) {
+    const staying = `${RANGE} AND NOT ${IS_DELETE} AND (${partial})${mapping.node.where ? ` AND ((${mapping.node.where.sql}) IS TRUE${whereUnsent ? ` OR ${whereUnsent}` : ''})` : ''}`;
+    const values = [
+      ...nonKey.map((column, index) => `${typed(column)} AS "v${index}", ${column.reads.length > 0 ? `(${lacksAnyOf(column.reads)})` : 'FALSE'} AS "keep${index}"`),
+      `${whereUnsent ? `(${whereUnsent})` : 'FALSE'} AS "undecided"`,
+    ];
+    const sets = [
+      ...nonKey.map((column, index) => `${quoteIdent(column.name)} = CASE WHEN s."keep${index}" THEN t.${quoteIdent(column.name)} ELSE s."v${index}" END`),
+      // A row that matches `where` is live again (soft delete); an undecided one stays as it was.
+      ...mapping.liveValues.map((value) => `${quoteIdent(value.name)} = CASE WHEN s."undecided" THEN t.${quoteIdent(value.name)} ELSE (${value.sql}) END`),
+    ];
+    // An undecided row that is soft-deleted keeps its values, as a row leaving `where` does.
+    const liveRow = mapping.liveValues.map((value) => `t.${quoteIdent(value.name)} IS NOT DISTINCT FROM (${value.sql})`);
+    const frozen = whereUnsent && liveRow.length > 0 ? ` AND (NOT s."undecided" OR (${liveRow.join(' AND ')}))` : '';
+    updateUnsent = `UPDATE ${target} AS t SET ${sets.join(', ')} FROM (SELECT ${keySelect(mapping)}, ${values.join(', ')} FROM ${stagingRef} WHERE ${staying}) AS s WHERE ${keyMatch(mapping)}${frozen}`;
   }
 
-  const leaving = `${RANGE} AND (${IS_DELETE}${mapping.node.where ? ` OR (${mapping.node.where.sql}) IS NOT TRUE` : ''})`;
+  const leaving = `${RANGE} AND (${IS_DELETE}${mapping.node.where ? ` OR ((${mapping.node.where.sql}) IS NOT TRUE${whereUnsent ? ` AND NOT (${whereUnsent})` : ''})` : ''})`;
   let remove: string;
   let truncate: string;
   if (mapping.node.onDelete.kind === 'delete') {

@@ -494,10 +494,8 @@ export class Translator {
     const run = async (lo: number, hi: number) => {
       for (const target of compiled.targets) {
         await client.query(target.upsert, [lo, hi]);
-        if (hasUnsent && target.insertUnsent) {
-          await client.query(target.insertUnsent, [lo, hi]);
-          if (target.updateUnsent) await client.query(target.updateUnsent, [lo, hi]);
-        }
+        if (hasUnsent && target.insertUnsent) await client.query(target.insertUnsent, [lo, hi]);
+        if (hasUnsent && target.updateUnsent) await client.query(target.updateUnsent, [lo, hi]);
       }
       for (let index = compiled.targets.length - 1; index >= 0; index--) await client.query(compiled.targets[index]!.remove, [lo, hi]);
     };

@@ -90,11 +90,15 @@ describe('resolving and compiling a mapping', () => {
     expect(upsertCustomer!.upsert).toMatch(/^INSERT INTO "app"\."customer" AS t \("id", "full_name", "email", "status", "notes", "deleted_at"\) SELECT \("id"\), \(trim\(first_name \|\| ' ' \|\| last_name\)\)/);
     expect(upsertCustomer!.upsert).toContain('AND (NOT is_test) IS TRUE');
     expect(upsertCustomer!.upsert).toContain('ON CONFLICT ("id") DO UPDATE SET "full_name" = EXCLUDED."full_name"');
-    expect(upsertCustomer!.remove).toMatch(/^UPDATE "app"\."customer" AS t SET "deleted_at" = s\."d0" FROM \(SELECT \("id"\) AS "k0", CAST\(\(now\(\)\) AS timestamp with time zone\) AS "d0" FROM pg_temp\."tandem_stage_legacy_customers_7" WHERE .* AND \("tandem\$op" = 'd' OR \(NOT is_test\) IS NOT TRUE\)\) AS s WHERE t\."id" = s\."k0"$/);
+    expect(upsertCustomer!.remove).toMatch(/^UPDATE "app"\."customer" AS t SET "deleted_at" = s\."d0" FROM \(SELECT \("id"\) AS "k0", CAST\(\(now\(\)\) AS timestamp with time zone\) AS "d0" FROM pg_temp\."tandem_stage_legacy_customers_7" WHERE .* AND \("tandem\$op" = 'd' OR \(\(NOT is_test\) IS NOT TRUE AND NOT \("tandem\$unsent" && '\{"is_test"\}'::text\[\]\)\)\)\) AS s WHERE t\."id" = s\."k0"$/);
     expect(upsertAddress!.remove).toMatch(/^DELETE FROM "app"\."customer_address" AS t USING/);
     expect(upsertAddress!.upsert).toContain('CAST("tandem$js_0" AS text)');
     // Unchanged TOAST: the columns each expression reads decide which target values are kept.
-    expect(upsertCustomer!.updateUnsent).toContain(`("tandem$unsent" && ARRAY['first_name', 'last_name']::text[]) AS "keep0"`);
+    expect(upsertCustomer!.updateUnsent).toContain(`("tandem$unsent" && '{"first_name","last_name"}'::text[]) AS "keep0"`);
+    // A where over a column not sent is undecided: such a row is neither inserted nor removed, and keeps its soft-delete state.
+    expect(upsertCustomer!.insertUnsent).toContain(`AND NOT ("tandem$unsent" && '{"is_test"}'::text[])`);
+    expect(upsertCustomer!.updateUnsent).toContain(`"deleted_at" = CASE WHEN s."undecided" THEN t."deleted_at" ELSE (NULL) END`);
+    expect(upsertCustomer!.updateUnsent).toMatch(/AND \(NOT s\."undecided" OR \(t\."deleted_at" IS NOT DISTINCT FROM \(NULL\)\)\)$/);
     expect(upsertCustomer!.truncate).toMatch(/^UPDATE "app"\."customer" AS t SET "deleted_at" = s\."d0" FROM \(SELECT .* FROM \(SELECT NULL::integer AS "id"/);
   });
 
