@@ -17,21 +17,12 @@ export async function startApacheKafka(repoRoot: string, dataDir: string): Promi
   const script = path.join(repoRoot, 'scripts/apache-kafka.sh');
   const version = startPeer('bash', [script, 'version'], { name: 'apache-kafka.sh version' });
   const versionLine = await version.line(/^\d+\.\d+/, 10_000);
-  // The script picks free ports and then binds them: another process on this shared machine may take
-  // one in between (BindException). A fresh attempt picks other ports.
-  let kafka: PeerProcess;
-  let ready: string;
-  for (let attempt = 1; ; attempt++) {
-    kafka = startPeer('bash', [script, 'start', '--port', '0', '--data-dir', attempt === 1 ? dataDir : `${dataDir}-${attempt}`], { name: 'Apache Kafka' });
-    try {
-      ready = await kafka.line(/^ready \S+/, 600_000);
-      break;
-    } catch (error) {
-      await kafka.stop();
-      if (attempt === 3 || !/exited before it was ready/.test(String(error))) throw error;
-      process.stderr.write(`Apache Kafka did not start (attempt ${attempt}), trying again: ${kafka.output.find((line) => /apache-kafka.sh:/.test(line)) ?? ''}\n`);
-    }
-  }
+  // The script itself starts the node again if a port it picked is taken before the JVM binds it.
+  const kafka = startPeer('bash', [script, 'start', '--port', '0', '--data-dir', dataDir], { name: 'Apache Kafka' });
+  const ready = await kafka.line(/^ready \S+/, 600_000).catch(async (error: unknown) => {
+    await kafka.stop();
+    throw error;
+  });
   const jvmPid = () => {
     const script = kafka.child.pid!;
     const children = readFileSync(`/proc/${script}/task/${script}/children`, 'utf8').trim().split(/\s+/).map(Number);
