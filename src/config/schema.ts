@@ -58,6 +58,8 @@ const rolloutPhase = z.strictObject({
   description: z.string().optional(),
   /** Percentage of reads (by stickiness key) served from the new schema. */
   readNew: z.number().int().min(0).max(100),
+  /** Services (as they name themselves to the SDK or in the OpenFeature context's `service`) whose every read goes to new in this phase, whatever readNew says. */
+  readNewServices: z.array(z.string().min(1, 'a service name cannot be empty')).optional(),
   /** Where services write; `new` turns reverse sync (new → legacy) on. */
   write: z.enum(['legacy', 'new']).default('legacy'),
   /** Reverse sync keeps legacy in step while writes go to new; off retires legacy (only with write: new). */
@@ -129,7 +131,9 @@ const rolloutSection = z
       if (phase.reverseSync !== undefined && phase.write === 'legacy') context.addIssue({ code: 'custom', path: ['phases', index, 'reverseSync'], message: 'reverse sync runs only while writes go to new; remove it or set write: new' });
     });
     const first = rollout.phases?.[0];
-    if (first && (first.readNew !== 0 || first.write !== 'legacy')) context.addIssue({ code: 'custom', path: ['phases', 0], message: 'the first phase must keep every reader and writer on legacy (readNew: 0, write: legacy)' });
+    if (first && (first.readNew !== 0 || first.write !== 'legacy' || (first.readNewServices ?? []).length > 0)) {
+      context.addIssue({ code: 'custom', path: ['phases', 0], message: 'the first phase must keep every reader and writer on legacy (readNew: 0, no readNewServices, write: legacy)' });
+    }
     if (rollout.rollback.to && rollout.phases && !names.has(rollout.rollback.to)) context.addIssue({ code: 'custom', path: ['rollback', 'to'], message: `no phase "${rollout.rollback.to}" in phases` });
   });
 

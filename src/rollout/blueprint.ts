@@ -52,7 +52,7 @@ export function renderBlueprint(connector: Connector): string {
       phase.criteria.minSoakMs > 0 ? `soak ${formatDuration(phase.criteria.minSoakMs)}` : '',
       phase.approvals.count > 0 ? `${phase.approvals.count} approval${phase.approvals.count === 1 ? '' : 's'}` : '',
     ].filter(Boolean);
-    const gates = `read ${phase.gates.readNew}% · write ${phase.gates.write}${phase.gates.reverseSync ? ' · reverse sync' : ''}`;
+    const gates = `read ${phase.gates.readNew}%${phase.gates.readNewServices.length > 0 ? ` + ${phase.gates.readNewServices.join(', ')}` : ''} · write ${phase.gates.write}${phase.gates.reverseSync ? ' · reverse sync' : ''}`;
     lines.push(`    ${id('phase', phase.name)}[${label(`${phase.name}<br/>${gates}${criteria.length ? `<br/><small>${criteria.join(', ')}</small>` : ''}`)}]`);
   }
   plan.phases.slice(1).forEach((phase, index) => lines.push(`    ${id('phase', plan.phases[index]!.name)} --> ${id('phase', phase.name)}`));

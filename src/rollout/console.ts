@@ -73,7 +73,7 @@ export function renderConsole(data: ConsoleData): string {
   const phases = plan.phases
     .map((phase) => {
       const kind = phase.index < status.current.index ? 'done' : phase.index === status.current.index ? 'current' : 'ahead';
-      return `<li class="${kind}"${kind === 'current' ? ' aria-current="step"' : ''}>${escapeHtml(phase.name)}<small>${phase.gates.readNew}% reads · writes ${phase.gates.write}${phase.gates.reverseSync ? ' · reverse' : ''}</small></li>`;
+      return `<li class="${kind}"${kind === 'current' ? ' aria-current="step"' : ''}>${escapeHtml(phase.name)}<small>${phase.gates.readNew}% reads${phase.gates.readNewServices.length > 0 ? ` + ${escapeHtml(phase.gates.readNewServices.join(', '))}` : ''} · writes ${phase.gates.write}${phase.gates.reverseSync ? ' · reverse' : ''}</small></li>`;
     })
     .join('');
   const criteria = verdict
@@ -93,7 +93,7 @@ export function renderConsole(data: ConsoleData): string {
 <header><h1>tandem rollout · ${escapeHtml(state.migration)}</h1><span>version ${state.version} · evidence at ${escapeHtml(evidence.at)} · signed in as ${escapeHtml(data.viewer)}</span></header>
 <main>
 <section class="wide" id="phases"><h2>Phases</h2><ol class="phases">${phases}</ol></section>
-<section id="gates" class="gates"><h2>Gates</h2><p><b>${state.gates.readNew}%</b> of reads on new (stickiness <code>${escapeHtml(plan.stickiness)}</code>, group <code>${escapeHtml(state.groupId)}</code>)</p><p>writes to <b>${escapeHtml(state.gates.write)}</b> · reverse sync <b>${state.gates.reverseSync ? 'on' : 'off'}</b></p><p class="muted">in ${escapeHtml(state.phase)} for ${escapeHtml(soak)} · lag ${evidence.lag.seconds === null ? 'unknown' : `${formatNumber(evidence.lag.seconds)}s`} · applied ${escapeHtml(evidence.lag.appliedPosition ?? 'unknown')} · source ${escapeHtml(evidence.lag.sourceLsn ?? 'unknown')}</p></section>
+<section id="gates" class="gates"><h2>Gates</h2><p><b>${state.gates.readNew}%</b> of reads on new${state.gates.readNewServices.length > 0 ? `, and every read of <b>${escapeHtml(state.gates.readNewServices.join(', '))}</b>` : ''} (stickiness <code>${escapeHtml(plan.stickiness)}</code>, group <code>${escapeHtml(state.groupId)}</code>)</p><p>writes to <b>${escapeHtml(state.gates.write)}</b> · reverse sync <b>${state.gates.reverseSync ? 'on' : 'off'}</b></p><p class="muted">in ${escapeHtml(state.phase)} for ${escapeHtml(soak)} · lag ${evidence.lag.seconds === null ? 'unknown' : `${formatNumber(evidence.lag.seconds)}s`} · applied ${escapeHtml(evidence.lag.appliedPosition ?? 'unknown')} · source ${escapeHtml(evidence.lag.sourceLsn ?? 'unknown')}</p></section>
 <section id="criteria"><h2>Next: ${escapeHtml(next?.name ?? 'none')}${verdict ? ` — ${verdict.met ? '<span class="met">ready</span>' : '<span class="unmet">not ready</span>'}` : ''}</h2><table>${criteria}</table></section>
 <section class="wide" id="trends"><h2>Trends</h2><div class="charts">${sparkline(trends.lag, { label: 'lag', unit: 's', bound: plan.rollback.maxLagSeconds })}${sparkline(trends.drift, { label: 'drift rows per reconcile run', unit: '' })}${sparkline(trends.errorRate.map((point) => ({ at: point.at, value: point.value * 100 })), { label: 'error rate on new', unit: '%', bound: plan.rollback.maxErrorRate * 100 })}</div></section>
 <section id="triggers"><h2>Rollback triggers</h2><table>${triggerRows}</table></section>

@@ -3,7 +3,7 @@
  * The evidence adapter (evidence.ts) gathers the data from PostgreSQL; nothing here does I/O.
  */
 import { formatDuration } from '../config/duration.js';
-import type { Phase, RolloutPlan } from './plan.js';
+import { everyoneOnLegacy, type Phase, type RolloutPlan } from './plan.js';
 import type { RolloutState } from './state.js';
 
 /** One recorded reconcile run (reconcile's `tandem.reconcile_run`). */
@@ -169,7 +169,7 @@ export interface TriggerResult {
  * (some reads or the writes on new): before that there is nothing to roll back.
  */
 export function evaluateTriggers(plan: RolloutPlan, state: RolloutState, evidence: Evidence): TriggerResult[] {
-  if (state.gates.readNew === 0 && state.gates.write === 'legacy') return [];
+  if (everyoneOnLegacy(state.gates)) return [];
   const { rollback } = plan;
   const results: TriggerResult[] = [];
   if (rollback.onDrift) {

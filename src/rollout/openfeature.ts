@@ -4,8 +4,9 @@
  *   await OpenFeature.setProviderAndWait(new TandemProvider({ connectionString, migration: 'customers' }));
  *   const side = await OpenFeature.getClient().getStringValue('customers.read', 'legacy', { targetingKey: tenantId });
  *
- * Flags: `<migration>.read` (by targetingKey) and `<migration>.write`. Evaluations are local; a
- * gate change emits PROVIDER_CONFIGURATION_CHANGED.
+ * Flags: `<migration>.read` (by targetingKey, or 'new' for a service the phase names: the context's
+ * `service`, else the gate client's) and `<migration>.write`. Evaluations are local; a gate change
+ * emits PROVIDER_CONFIGURATION_CHANGED.
  */
 import { ErrorCode, OpenFeatureEventEmitter, ProviderEvents, type EvaluationContext, type JsonValue, type Provider, type ResolutionDetails } from '@openfeature/server-sdk';
 import { evaluateFlag, flagKeys, type FlagErrorCode } from './flags.js';
@@ -48,11 +49,12 @@ export class TandemProvider implements Provider {
       // No state yet: legacy everywhere is the safe answer; the default stands for anything else.
       return { value: defaultValue, reason: 'DEFAULT' };
     }
-    const evaluation = evaluateFlag(snapshot, flagKey, context);
+    const service = context.service ?? this.client!.service;
+    const evaluation = evaluateFlag(snapshot, flagKey, { ...context, service });
     if (!evaluation.ok) return { value: defaultValue, reason: 'ERROR', errorCode: ERROR_CODES[evaluation.errorCode], errorMessage: evaluation.errorDetails };
     if (typeof defaultValue !== 'string') return { value: defaultValue, reason: 'ERROR', errorCode: ErrorCode.TYPE_MISMATCH, errorMessage: `${flagKey} is a string flag ('legacy' or 'new')` };
     // Counted like readFrom, so reads through OpenFeature are error-rate evidence too (same bucketing, same answer).
-    if (flagKey === `${snapshot.migration}.read`) this.client!.readFrom(String(context.targetingKey ?? ''));
+    if (flagKey === `${snapshot.migration}.read`) this.client!.readFrom(String(context.targetingKey ?? ''), service as string | undefined);
     return { value: evaluation.value as T, variant: evaluation.variant, reason: evaluation.reason, flagMetadata: evaluation.metadata };
   }
 

@@ -12,6 +12,8 @@ export type WriteTarget = 'legacy' | 'new';
 export interface Gates {
   /** Percentage of stickiness keys whose reads go to the new schema (0–100). */
   readonly readNew: number;
+  /** Named services whose every read goes to new (a canary by service), whatever readNew says. */
+  readonly readNewServices: readonly string[];
   readonly write: WriteTarget;
   /** Whether new → legacy sync runs (only while writes go to new). */
   readonly reverseSync: boolean;
@@ -95,7 +97,7 @@ function toPhase(input: PhaseInput, index: number): Phase {
     name: input.name,
     description: input.description ?? '',
     index,
-    gates: { readNew: input.readNew, write, reverseSync: write === 'new' ? (input.reverseSync ?? true) : false },
+    gates: { readNew: input.readNew, readNewServices: [...new Set(input.readNewServices ?? [])], write, reverseSync: write === 'new' ? (input.reverseSync ?? true) : false },
     criteria: {
       reconcileCleanRuns: input.criteria?.reconcileCleanRuns ?? 0,
       maxLagSeconds: input.criteria?.maxLagSeconds ?? null,
@@ -131,9 +133,19 @@ export function rollbackTarget(plan: RolloutPlan, current: string): Phase | null
   }
   for (let index = phase.index - 1; index >= 0; index -= 1) {
     const candidate = plan.phases[index]!;
-    if (candidate.gates.readNew === 0 && candidate.gates.write === 'legacy') return candidate;
+    if (everyoneOnLegacy(candidate.gates)) return candidate;
   }
   return plan.phases[0]!;
+}
+
+/** `5% of reads on new`, plus `and every read of billing, search` when services are named. */
+export function describeReadNew(gates: Pick<Gates, 'readNew' | 'readNewServices'>): string {
+  return `${gates.readNew}% of reads on new${gates.readNewServices.length > 0 ? `, and every read of ${gates.readNewServices.join(', ')}` : ''}`;
+}
+
+/** No reader (by percentage or by name) and no writer uses the new schema. */
+export function everyoneOnLegacy(gates: Gates): boolean {
+  return gates.readNew === 0 && gates.readNewServices.length === 0 && gates.write === 'legacy';
 }
 
 /** A phase whose legacy side no longer receives writes (write new, reverse sync off) cannot be left backwards. */

@@ -7,7 +7,7 @@ import type { RolloutState } from './state.js';
 import type { AuditEntry } from './store.js';
 
 export function describeGates(gates: Gates): string {
-  return `reads ${gates.readNew}% new, writes ${gates.write}${gates.reverseSync ? ', reverse sync on' : ''}`;
+  return `reads ${gates.readNew}% new${gates.readNewServices.length > 0 ? ` and all of ${gates.readNewServices.join(', ')}` : ''}, writes ${gates.write}${gates.reverseSync ? ', reverse sync on' : ''}`;
 }
 
 export function renderStatus(status: RolloutStatus): string {
@@ -55,7 +55,7 @@ export function planTimeline(plan: RolloutPlan, state: RolloutState, now: Date):
 export function renderPlan(plan: RolloutPlan, state: RolloutState, now: Date): string {
   const rows = planTimeline(plan, state, now).map(({ phase, status, earliest }) => [
     status === 'current' ? `▶ ${phase.name}` : `  ${phase.name}`,
-    `${phase.gates.readNew}%`,
+    `${phase.gates.readNew}%${phase.gates.readNewServices.length > 0 ? ` + ${phase.gates.readNewServices.join(', ')}` : ''}`,
     phase.gates.write,
     phase.gates.reverseSync ? 'on' : 'off',
     [

@@ -17,7 +17,8 @@ import pg from 'pg';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { bucketer } from './bucketing.js';
 import type { GateSnapshot } from './flags.js';
-import { recordTraffic, ROLLOUT_CHANNEL, stateFromRow, type TrafficCount } from './store.js';
+import { describeReadNew } from './plan.js';
+import { loadState, notification, recordTraffic, ROLLOUT_CHANNEL, type TrafficCount } from './store.js';
 
 export type Side = 'legacy' | 'new';
 
@@ -29,19 +30,23 @@ export interface GateClientOptions {
   logger?: Logger;
   /** Names this service in the traffic table (default host:pid). */
   clientId?: string;
+  /** This service's name: a phase that lists it in readNewServices sends its every read to new. */
+  service?: string;
   /** How often counts are flushed and the connection checked (default 5 s). */
   flushIntervalMs?: number;
 }
 
 export interface GateClient {
-  /** Where this key (tenant, user: the rollout's stickiness key) reads from. */
-  readFrom(key: string): Side;
+  /** Where this key (tenant, user: the rollout's stickiness key) reads from, for this service (default: the client's `service`). */
+  readFrom(key: string, service?: string): Side;
   writeTo(): Side;
   /** Counts an error a service saw (on `side`, default new): the rollout's error-rate evidence. */
   reportError(kind: string, side?: Side): void;
   /** The gate values in use (null before any state was read: legacy everywhere). */
   readonly snapshot: GateSnapshot | null;
   readonly connected: boolean;
+  /** The name this service gave (GateClientOptions.service). */
+  readonly service: string | undefined;
   /** Called after every change of the gate values. */
   onChange(listener: (snapshot: GateSnapshot) => void): () => void;
   close(): Promise<void>;
@@ -73,10 +78,15 @@ class PostgresGateClient implements GateClient {
     this.flushTimer.unref();
   }
 
-  readFrom(key: string): Side {
+  get service(): string | undefined {
+    return this.options.service;
+  }
+
+  readFrom(key: string, service = this.options.service): Side {
     const snapshot = this.snapshot;
-    // 0% and 100% need no hash; in between, the bucket of `groupId:key` (the group's prefix hashed once).
-    if (snapshot !== null && snapshot.readNew > 0 && (snapshot.readNew >= 100 || this.bucket(key) <= snapshot.readNew)) {
+    // A named service reads new; 0% and 100% need no hash; in between, the bucket of `groupId:key` (the group's prefix hashed once).
+    const named = snapshot !== null && service !== undefined && snapshot.readNewServices.includes(service);
+    if (named || (snapshot !== null && snapshot.readNew > 0 && (snapshot.readNew >= 100 || this.bucket(key) <= snapshot.readNew))) {
       this.decisionsNew += 1;
       return 'new';
     }
@@ -127,13 +137,9 @@ class PostgresGateClient implements GateClient {
 
   private async load(): Promise<void> {
     try {
-      const { rows } = await this.client!.query(
-        'SELECT migration, group_id, phase, entered_at, read_new, write_to, reverse_sync, approvals, version FROM tandem.rollout_state WHERE migration = $1',
-        [this.options.migration],
-      );
-      if (rows[0]) {
-        const state = stateFromRow(rows[0]);
-        this.adopt({ migration: state.migration, groupId: state.groupId, phase: state.phase, readNew: state.gates.readNew, write: state.gates.write, reverseSync: state.gates.reverseSync, version: state.version });
+      const state = await loadState(this.client!, this.options.migration);
+      if (state) {
+        this.adopt(notification(state));
         return;
       }
     } catch (error) {
@@ -148,7 +154,8 @@ class PostgresGateClient implements GateClient {
   private adopt(snapshot: GateSnapshot): void {
     if (this.snapshot && snapshot.version <= this.snapshot.version) return;
     if (this.snapshot?.groupId !== snapshot.groupId) this.bucket = bucketer(snapshot.groupId);
-    this.snapshot = Object.freeze({ ...snapshot });
+    // A control plane older than named services sends none.
+    this.snapshot = Object.freeze({ ...snapshot, readNewServices: snapshot.readNewServices ?? [] });
     for (const listener of this.listeners) listener(this.snapshot);
   }
 
@@ -159,7 +166,7 @@ class PostgresGateClient implements GateClient {
     client.end().catch(() => undefined);
     if (this.closed) return;
     if (this.connected || this.reconnectDelay === 100) {
-      const known = this.snapshot ? `phase ${this.snapshot.phase}, ${this.snapshot.readNew}% reads on new, writes to ${this.snapshot.write} (version ${this.snapshot.version})` : 'none yet: legacy everywhere';
+      const known = this.snapshot ? `phase ${this.snapshot.phase}, ${describeReadNew(this.snapshot)}, writes to ${this.snapshot.write} (version ${this.snapshot.version})` : 'none yet: legacy everywhere';
       this.logger.warn({ migration: this.options.migration, err: error }, `rollout control plane unreachable (${error.message}); keeping the last known gates of ${this.options.migration}: ${known}`);
     }
     this.connected = false;

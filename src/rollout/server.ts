@@ -138,7 +138,7 @@ export async function startRolloutServer(options: RolloutServerOptions) {
     const snapshot = gates.snapshot;
     if (!snapshot) return { ok: false, key, errorCode: 'GENERAL', errorDetails: `migration ${migration} has no rollout state yet` };
     const evaluation = evaluateFlag(snapshot, key, context);
-    if (evaluation.ok && key === `${migration}.read`) gates.readFrom(String(context.targetingKey ?? ''));
+    if (evaluation.ok && key === `${migration}.read`) gates.readFrom(String(context.targetingKey ?? ''), typeof context.service === 'string' ? context.service : undefined);
     return evaluation;
   };
   const contextOf = (body: unknown): Record<string, unknown> | null => {

@@ -18,13 +18,14 @@ interface StateRow {
   phase: string;
   entered_at: Date;
   read_new: number;
+  read_new_services: string[];
   write_to: 'legacy' | 'new';
   reverse_sync: boolean;
   approvals: Approval[];
   version: string;
 }
 
-const STATE_COLUMNS = 'migration, group_id, phase, entered_at, read_new, write_to, reverse_sync, approvals, version';
+const STATE_COLUMNS = 'migration, group_id, phase, entered_at, read_new, read_new_services, write_to, reverse_sync, approvals, version';
 
 export function stateFromRow(row: StateRow): RolloutState {
   return {
@@ -32,7 +33,7 @@ export function stateFromRow(row: StateRow): RolloutState {
     groupId: row.group_id,
     phase: row.phase,
     enteredAt: row.entered_at.toISOString(),
-    gates: { readNew: row.read_new, write: row.write_to, reverseSync: row.reverse_sync },
+    gates: { readNew: row.read_new, readNewServices: row.read_new_services, write: row.write_to, reverseSync: row.reverse_sync },
     approvals: row.approvals,
     version: Number(row.version),
   };
@@ -46,8 +47,8 @@ export async function loadState(client: pg.ClientBase, migration: string): Promi
 /** The migration's state, created in its first phase if it has none yet. */
 export async function ensureState(client: pg.ClientBase, initial: RolloutState): Promise<RolloutState> {
   await client.query(
-    `INSERT INTO tandem.rollout_state (${STATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (migration) DO NOTHING`,
-    [initial.migration, initial.groupId, initial.phase, initial.enteredAt, initial.gates.readNew, initial.gates.write, initial.gates.reverseSync, JSON.stringify(initial.approvals), initial.version],
+    `INSERT INTO tandem.rollout_state (${STATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (migration) DO NOTHING`,
+    [initial.migration, initial.groupId, initial.phase, initial.enteredAt, initial.gates.readNew, initial.gates.readNewServices, initial.gates.write, initial.gates.reverseSync, JSON.stringify(initial.approvals), initial.version],
   );
   return (await loadState(client, initial.migration))!;
 }
@@ -108,8 +109,8 @@ export async function commitChange(client: pg.ClientBase, change: Commit): Promi
       throw new StaleRolloutState(state.migration, change.expectedVersion, current, last[0] ? `${last[0].actor} (${last[0].action})` : null);
     }
     await client.query(
-      `UPDATE tandem.rollout_state SET phase = $2, entered_at = $3, read_new = $4, write_to = $5, reverse_sync = $6, approvals = $7, version = $8, updated_at = now() WHERE migration = $1`,
-      [state.migration, state.phase, state.enteredAt, state.gates.readNew, state.gates.write, state.gates.reverseSync, JSON.stringify(state.approvals), state.version],
+      `UPDATE tandem.rollout_state SET phase = $2, entered_at = $3, read_new = $4, read_new_services = $5, write_to = $6, reverse_sync = $7, approvals = $8, version = $9, updated_at = now() WHERE migration = $1`,
+      [state.migration, state.phase, state.enteredAt, state.gates.readNew, state.gates.readNewServices, state.gates.write, state.gates.reverseSync, JSON.stringify(state.approvals), state.version],
     );
     const { rows: audit } = await client.query<{ id: string }>(
       `INSERT INTO tandem.rollout_audit (migration, action, from_phase, to_phase, actor_kind, actor, os_user, reason, forced, state_version, evidence)
@@ -127,7 +128,7 @@ export async function commitChange(client: pg.ClientBase, change: Commit): Promi
 
 /** The NOTIFY payload: everything a service needs to decide, so clients need no round trip. */
 export function notification(state: RolloutState) {
-  return { migration: state.migration, version: state.version, phase: state.phase, groupId: state.groupId, readNew: state.gates.readNew, write: state.gates.write, reverseSync: state.gates.reverseSync };
+  return { migration: state.migration, version: state.version, phase: state.phase, groupId: state.groupId, readNew: state.gates.readNew, readNewServices: state.gates.readNewServices, write: state.gates.write, reverseSync: state.gates.reverseSync };
 }
 
 export interface AuditEntry {

@@ -4,7 +4,8 @@ import { TARGET_SCHEMA } from './target.js';
 /**
  * Rollout's tables in the target's bookkeeping schema.
  *
- * - `rollout_state`: per migration the current phase, its gate values, pending approvals and a
+ * - `rollout_state`: per migration the current phase, its gate values (read_new_services: the
+ *   services whose every read goes to new), pending approvals and a
  *   version that grows with every change (optimistic concurrency; NOTIFY `tandem_rollout`).
  * - `rollout_audit`: append-only (a trigger refuses UPDATE, DELETE, TRUNCATE): who, what, when, why
  *   and the evidence evaluated.
@@ -71,6 +72,11 @@ export const ROLLOUT_BOOKKEEPING: Bookkeeping = {
           error_rate double precision,
           PRIMARY KEY (migration, at)
         );`,
+    },
+    {
+      version: 2,
+      description: 'services named to read from new (a canary by service)',
+      sql: `ALTER TABLE ${TARGET_SCHEMA}.rollout_state ADD COLUMN read_new_services text[] NOT NULL DEFAULT '{}'`,
     },
   ],
 };

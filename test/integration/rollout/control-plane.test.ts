@@ -97,7 +97,7 @@ describe('rollout control plane in PostgreSQL', () => {
     const controller = await controllerFor(await client(), rolloutConnector(db.url, SHORT_PLAN, 'notified'));
     await controller.promote({ force: true, reason: 'drill' }, cliActor('carol'));
     await until(() => payloads.find((payload) => payload.migration === 'notified'), { describe: 'a NOTIFY for migration notified', timeoutMs: 15_000 });
-    expect(payloads.find((payload) => payload.migration === 'notified')).toEqual({ migration: 'notified', version: 1, phase: 'canary', groupId: 'notified', readNew: 10, write: 'legacy', reverseSync: false });
+    expect(payloads.find((payload) => payload.migration === 'notified')).toEqual({ migration: 'notified', version: 1, phase: 'canary', groupId: 'notified', readNew: 10, readNewServices: [], write: 'legacy', reverseSync: false });
   });
 
   it('rolls back on its own when a reconcile run finds drift after the phase began, with the evidence audited', async () => {
@@ -141,7 +141,7 @@ describe('rollout control plane in PostgreSQL', () => {
     await controller.approve({ by: 'dana' }, cliActor('dana'));
     const result = await controller.promote({}, cliActor('carol'));
     expect(result.record.action).toBe('cutover');
-    expect(result.state.gates).toEqual({ readNew: 100, write: 'new', reverseSync: true });
+    expect(result.state.gates).toEqual({ readNew: 100, readNewServices: [], write: 'new', reverseSync: true });
     const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     await db.sql(`INSERT INTO tandem.rollout_traffic VALUES ('cut', $1, 'svc-a', 'new', 'decision', 100), ('cut', $1, 'svc-a', 'new', 'timeout', 20)`, [minute]);
     const status = await controller.status();

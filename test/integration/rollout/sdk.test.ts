@@ -101,7 +101,7 @@ describe('gate client (SDK) and OpenFeature provider', () => {
     await proxy.cut();
     await until(() => !client.connected, { describe: 'the client noticing the outage', timeoutMs: 10_000 });
     expect(client.readFrom('anyone')).toBe('new');
-    expect(lines.some((line) => /rollout control plane unreachable .*keeping the last known gates of outage: phase full, 100% reads on new, writes to legacy/.test(line))).toBe(true);
+    expect(lines.some((line) => /rollout control plane unreachable .*keeping the last known gates of outage: phase full, 100% of reads on new, writes to legacy/.test(line))).toBe(true);
     expect(lines.join('\n')).not.toContain(server.password || '\u0000');
 
     await controller.rollback({ to: 'shadow', reason: 'while the client was cut off' }, cliActor('alice'));
@@ -139,5 +139,35 @@ describe('gate client (SDK) and OpenFeature provider', () => {
     expect(await flags.getStringDetails('of.nope', 'legacy', {})).toMatchObject({ errorCode: 'FLAG_NOT_FOUND' });
     expect(await flags.getBooleanDetails('of.write', false)).toMatchObject({ value: false, errorCode: 'TYPE_MISMATCH' });
     expect(changed).toContainEqual(['of.read', 'of.write']);
+  });
+
+  it('sends every read of a service the phase names to new, through the SDK and OpenFeature, and counts them as decisions on new', async () => {
+    const plan = { phases: [{ name: 'shadow', readNew: 0 }, { name: 'pilot', readNew: 0, readNewServices: ['billing'] }, { name: 'full', readNew: 100 }] };
+    const controller = await controllerFor(admin, rolloutConnector(db.url, plan, 'named'));
+    await controller.state();
+    const billing = await createGateClient({ connectionString: db.url, migration: 'named', service: 'billing', logger: capturingLogger().logger, flushIntervalMs: 100 });
+    closers.push(() => billing.close());
+    const checkout = await gates('named');
+    const provider = new TandemProvider({ client: checkout });
+    await OpenFeature.setProviderAndWait('named', provider);
+    closers.push(() => OpenFeature.clearProviders());
+    const flags = OpenFeature.getClient('named');
+    expect([billing.readFrom('tenant-1'), checkout.readFrom('tenant-1')]).toEqual(['legacy', 'legacy']);
+
+    await controller.promote({ force: true, reason: 'pilot with the billing service' }, cliActor('alice'));
+    await until(() => billing.readFrom('tenant-1') === 'new', { describe: 'the billing service reading new in phase pilot', timeoutMs: 15_000 });
+    await until(() => checkout.snapshot?.phase === 'pilot', { describe: 'the checkout client at phase pilot', timeoutMs: 15_000 });
+    expect(['tenant-1', 'tenant-2', 'tenant-3'].map((key) => billing.readFrom(key))).toEqual(['new', 'new', 'new']);
+    expect(['tenant-1', 'tenant-2', 'tenant-3'].map((key) => checkout.readFrom(key))).toEqual(['legacy', 'legacy', 'legacy']);
+    // A client may also decide for another service it names per call.
+    expect(checkout.readFrom('tenant-1', 'billing')).toBe('new');
+    expect(await flags.getStringDetails('named.read', 'legacy', { targetingKey: 'tenant-1', service: 'billing' })).toMatchObject({ value: 'new', reason: 'TARGETING_MATCH', flagMetadata: { readNewServices: 'billing' } });
+    expect(await flags.getStringDetails('named.read', 'legacy', { targetingKey: 'tenant-1' })).toMatchObject({ value: 'legacy', reason: 'DEFAULT' });
+    expect((await controller.status()).state.gates.readNewServices).toEqual(['billing']);
+
+    // Decisions on new so far: 1 + 3 by billing, 1 by checkout for billing, 1 through OpenFeature.
+    await until(async () => (await controller.status()).evidence.traffic.decisionsNew === 6, { describe: '6 decisions on new flushed to the traffic table', timeoutMs: 15_000 });
+    await controller.rollback({ to: 'shadow', reason: 'pilot over' }, cliActor('alice'));
+    await until(() => billing.readFrom('tenant-1') === 'legacy', { describe: 'the billing service back on legacy after the rollback', timeoutMs: 15_000 });
   });
 });

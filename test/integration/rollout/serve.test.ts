@@ -103,4 +103,25 @@ describe('tandem rollout serve', () => {
     expect(refused.status).toBe(422);
     expect(((await refused.json()) as { error: string }).error).toMatch(/from shadow to cutover skips canary, full/);
   });
+
+  it('answers new over OFREP for a service the phase names, in the context as `service`, and by the percentage for the others', async () => {
+    const plan = { phases: [{ name: 'shadow', readNew: 0 }, { name: 'pilot', readNew: 0, readNewServices: ['billing'] }] };
+    const pilot = await serveRollout(db, 'pilot', { ops: OPS_KEY, services: SERVICE_KEY }, plan);
+    try {
+      const auth = { 'x-api-key': SERVICE_KEY };
+      expect((await pilot.post('/api/promote', { force: true, reason: 'pilot with billing' }, { 'x-api-key': OPS_KEY })).status).toBe(200);
+      await OpenFeature.setProviderAndWait('pilot', new OFREPProvider({ baseUrl: pilot.base, headers: [['Authorization', `Bearer ${SERVICE_KEY}`]] }));
+      const flags = OpenFeature.getClient('pilot');
+      expect(await flags.getStringDetails('pilot.read', 'legacy', { targetingKey: 'tenant-1', service: 'billing' })).toMatchObject({ value: 'new', reason: 'TARGETING_MATCH' });
+      expect(await flags.getStringDetails('pilot.read', 'legacy', { targetingKey: 'tenant-1', service: 'checkout' })).toMatchObject({ value: 'legacy', reason: 'DEFAULT' });
+      // Bulk answers depend on the context: each context has its own ETag.
+      const [forBilling, forCheckout] = [await pilot.post('/ofrep/v1/evaluate/flags', { context: { service: 'billing' } }, auth), await pilot.post('/ofrep/v1/evaluate/flags', { context: { service: 'checkout' } }, auth)];
+      expect(forBilling.headers.get('etag')).not.toBe(forCheckout.headers.get('etag'));
+      expect(((await forBilling.json()) as { flags: { key: string; value: string }[] }).flags.find((flag) => flag.key === 'pilot.read')?.value).toBe('new');
+      const invalid = await pilot.post('/ofrep/v1/evaluate/flags/pilot.read', { context: { targetingKey: 't', service: 42 } }, auth);
+      expect([invalid.status, ((await invalid.json()) as { errorCode: string }).errorCode]).toEqual([400, 'INVALID_CONTEXT']);
+    } finally {
+      await pilot.stop();
+    }
+  });
 });

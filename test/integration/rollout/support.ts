@@ -111,12 +111,12 @@ export interface ServedRollout {
 }
 
 /**
- * `tandem rollout serve` as a child process for migration `name` on the test database, with the
- * short plan and two keys: `ops` (operate) and `services` (read).
+ * `tandem rollout serve` as a child process for migration `name` on the test database, with a
+ * plan (the short one unless given) and two keys: `ops` (operate) and `services` (read).
  */
-export async function serveRollout(db: TestDatabase, name: string, keys: { ops: string; services: string }): Promise<ServedRollout> {
+export async function serveRollout(db: TestDatabase, name: string, keys: { ops: string; services: string }, plan: Record<string, unknown> = SHORT_PLAN): Promise<ServedRollout> {
   await prepareTarget(db);
-  const file = writeRolloutConnectorFile(db.url, SHORT_PLAN, name, { ops: { variable: 'TEST_OPS_KEY', role: 'operate' }, services: { variable: 'TEST_SERVICE_KEY' } });
+  const file = writeRolloutConnectorFile(db.url, plan, name, { ops: { variable: 'TEST_OPS_KEY', role: 'operate' }, services: { variable: 'TEST_SERVICE_KEY' } });
   const server = spawnTandem(['rollout', 'serve', '--port', '0', '--host', '127.0.0.1', '--config', file], { TEST_OPS_KEY: keys.ops, TEST_SERVICE_KEY: keys.services, TANDEM_LOG_LEVEL: 'info' });
   const line = await server.waitForOutput(/listening on port \d+/);
   const base = `http://127.0.0.1:${/\d+$/.exec(line)![0]}`;

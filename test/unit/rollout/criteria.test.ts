@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateEntry, evaluateTriggers } from '../../../src/rollout/criteria.js';
-import { phaseNamed } from '../../../src/rollout/plan.js';
+import { phaseNamed, rollbackTarget } from '../../../src/rollout/plan.js';
 import { evidence, hoursAfter, run, stateIn, T0, testPlan } from './fixtures.js';
 
 const plan = testPlan();
@@ -73,6 +73,14 @@ describe('rollback triggers', () => {
   const at = hoursAfter(T0, 2);
   it('guard nothing while every gate is on legacy', () => {
     expect(evaluateTriggers(plan, stateIn(plan, 'verify'), { ...evidence(at), lag: { seconds: 9999, appliedPosition: null, sourceLsn: null } })).toEqual([]);
+  });
+
+  it('guard a phase whose only readers on new are named services, and roll it back to the last phase with nobody on new', () => {
+    const byService = testPlan({ phases: [{ name: 'shadow', readNew: 0 }, { name: 'pilot', readNew: 0, readNewServices: ['billing', 'billing'] }, { name: 'canary', readNew: 5 }] });
+    expect(phaseNamed(byService, 'pilot').gates.readNewServices).toEqual(['billing']);
+    const lagging = evaluateTriggers(byService, stateIn(byService, 'pilot'), { ...evidence(at), lag: { seconds: 9999, appliedPosition: null, sourceLsn: null } });
+    expect(lagging.find((trigger) => trigger.name === 'lag')).toMatchObject({ fired: true });
+    expect(rollbackTarget(byService, 'canary')?.name).toBe('shadow');
   });
 
   it('fire on drift found by a run started in the current phase, not before it', () => {

@@ -89,7 +89,7 @@ describe('rollout transitions', () => {
     rollback.validate(given, { reason: 'drift', triggers });
     const { state: after, record } = rollback.apply(given, { reason: 'drift', triggers });
     expect(after.phase).toBe('verify');
-    expect(after.gates).toEqual({ readNew: 0, write: 'legacy', reverseSync: false });
+    expect(after.gates).toEqual({ readNew: 0, readNewServices: [], write: 'legacy', reverseSync: false });
     expect(record.triggers.map((trigger) => trigger.name)).toEqual(['drift']);
     expect(rollback.undo(after, record)).toEqual(state);
   });

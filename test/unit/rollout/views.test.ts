@@ -31,6 +31,8 @@ describe('durations', () => {
 describe('the rollout section of the connector', () => {
   it.each([
     [{ phases: [{ name: 'a', readNew: 5 }, { name: 'b', readNew: 10 }] }, /rollout\.phases\[0\]: the first phase must keep every reader and writer on legacy/],
+    [{ phases: [{ name: 'a', readNew: 0, readNewServices: ['billing'] }, { name: 'b', readNew: 10 }] }, /rollout\.phases\[0\]: the first phase must keep every reader and writer on legacy/],
+    [{ phases: [{ name: 'a', readNew: 0 }, { name: 'b', readNew: 0, readNewServices: [''] }] }, /rollout\.phases\[1\]\.readNewServices\[0\]: a service name cannot be empty/],
     [{ phases: [{ name: 'a', readNew: 0 }, { name: 'a', readNew: 10 }] }, /rollout\.phases\[1\]\.name: phase "a" is listed twice/],
     [{ phases: [{ name: 'a', readNew: 0 }, { name: 'b', readNew: 10, reverseSync: true }] }, /rollout\.phases\[1\]\.reverseSync: reverse sync runs only while writes go to new/],
     [{ phases: [{ name: 'a', readNew: 0 }, { name: 'b', readNew: 101 }] }, /rollout\.phases\[1\]\.readNew/],
@@ -60,7 +62,7 @@ describe('the rollout section of the connector', () => {
 });
 
 describe('flags (OpenFeature and OFREP)', () => {
-  const snapshot: GateSnapshot = { migration: 'shop', groupId: 'shop', phase: 'canary', readNew: 5, write: 'legacy', reverseSync: false, version: 3 };
+  const snapshot: GateSnapshot = { migration: 'shop', groupId: 'shop', phase: 'canary', readNew: 5, readNewServices: [], write: 'legacy', reverseSync: false, version: 3 };
   it('evaluate read by the targeting key with the SDK’s bucketing, and write statically', () => {
     for (const key of ['a', 'b', 'tenant-17', '42']) {
       const evaluation = evaluateFlag(snapshot, 'shop.read', { targetingKey: key });
@@ -69,10 +71,23 @@ describe('flags (OpenFeature and OFREP)', () => {
     expect(evaluateFlag(snapshot, 'shop.write', {})).toMatchObject({ ok: true, value: 'legacy', reason: 'STATIC', metadata: { phase: 'canary', version: 3 } });
     expect(evaluateFlag({ ...snapshot, readNew: 100 }, 'shop.read', {})).toMatchObject({ ok: true, value: 'new', reason: 'STATIC' });
   });
+  it('evaluate read as new for a service the phase names, whatever the key, and by the percentage for the others', () => {
+    const named: GateSnapshot = { ...snapshot, readNew: 0, readNewServices: ['billing', 'search'] };
+    expect(evaluateFlag(named, 'shop.read', { service: 'billing' })).toMatchObject({ ok: true, value: 'new', reason: 'TARGETING_MATCH', metadata: { readNewServices: 'billing,search' } });
+    // Not STATIC: the answer depends on the context while services are named.
+    expect(evaluateFlag(named, 'shop.read', { service: 'checkout', targetingKey: 'a' })).toMatchObject({ ok: true, value: 'legacy', reason: 'DEFAULT' });
+    expect(evaluateFlag(named, 'shop.read', {})).toMatchObject({ ok: true, value: 'legacy', reason: 'DEFAULT' });
+    const keys = ['a', 'b', 'tenant-17', '42', 'tenant-99'];
+    for (const key of keys) {
+      expect(evaluateFlag({ ...named, readNew: 5 }, 'shop.read', { service: 'checkout', targetingKey: key })).toMatchObject({ value: bucketOf(key, 'shop') <= 5 ? 'new' : 'legacy', reason: 'SPLIT' });
+      expect(evaluateFlag({ ...named, readNew: 5 }, 'shop.read', { service: 'search', targetingKey: key })).toMatchObject({ value: 'new', reason: 'TARGETING_MATCH' });
+    }
+  });
   it.each([
     ['shop.other', {}, 'FLAG_NOT_FOUND'],
     ['shop.read', {}, 'TARGETING_KEY_MISSING'],
     ['shop.read', { targetingKey: { id: 1 } }, 'INVALID_CONTEXT'],
+    ['shop.read', { targetingKey: 'a', service: 7 }, 'INVALID_CONTEXT'],
   ] as const)('%s with %j is %s', (key, context, code) => {
     expect(evaluateFlag(snapshot, key, context as Record<string, unknown>)).toMatchObject({ ok: false, errorCode: code });
   });
