@@ -1,16 +1,11 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
 import { parseConnector } from '../../../src/config/load.js';
 import type { Connector } from '../../../src/config/index.js';
-import { createCaptureMetrics } from '../../../src/observability/metrics.js';
-import { createRegistryClient } from '../../../src/schema/registry-client.js';
-import { createTranslateMetrics } from '../../../src/translate/metrics.js';
-import { startTranslate, type TranslateWorker } from '../../../src/translate/worker.js';
 import { runTandem } from '../../support/cli.js';
 import { uniqueName, writeTestConnectorFile } from '../../support/connector.js';
 import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
-import { testLogger } from '../../support/output.js';
+import { startTestPipeline, type TestPipeline } from '../../support/pipeline.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
 
@@ -23,8 +18,7 @@ describe('translate: parking and dead letters', () => {
   let legacy: TestDatabase;
   let target: TestDatabase;
   let stack: TestKafkaStack;
-  let capture: CaptureWorker;
-  let translate: TranslateWorker;
+  let pipeline: TestPipeline;
   let connector: Connector;
   let config: string;
   const name = uniqueName('tdlq');
@@ -46,13 +40,11 @@ describe('translate: parking and dead letters', () => {
     const options = { name, sourceUrl: legacy.url, targetUrl: target.url, tables: ['legacy.customers', 'legacy.orders'], brokers: stack.brokers, registryUrl: stack.registryUrl, extra: { mappings: MAPPINGS, translate: { parkTimeoutMs: 3000, parkRetryMs: 200 } } };
     config = writeTestConnectorFile(options);
     connector = parseConnector((await import(config)).default);
-    capture = await startCapture(connector, { logger: testLogger('capture'), metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
-    translate = await startTranslate(connector, { logger: testLogger('translate'), metrics: createTranslateMetrics() });
+    pipeline = await startTestPipeline(connector);
   });
 
   afterAll(async () => {
-    await translate?.stop();
-    await capture?.stop();
+    await pipeline?.stop();
     await stack?.stop();
   });
 

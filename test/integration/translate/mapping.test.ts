@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
 import type { Connector } from '../../../src/config/index.js';
-import { createCaptureMetrics } from '../../../src/observability/metrics.js';
-import { createRegistryClient } from '../../../src/schema/registry-client.js';
-import { createTranslateMetrics } from '../../../src/translate/metrics.js';
-import { startTranslate, type TranslateWorker } from '../../../src/translate/worker.js';
 import { testConnector, uniqueName } from '../../support/connector.js';
 import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
-import { testLogger } from '../../support/output.js';
+import { startTestPipeline, type TestPipeline } from '../../support/pipeline.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
 import { LEGACY_DDL, MAPPINGS, TABLES, TARGET_DDL, targetMatchesLegacy } from './scenario.js';
@@ -16,8 +11,7 @@ describe('translate: mappings kept equal through every kind of change', () => {
   let legacy: TestDatabase;
   let target: TestDatabase;
   let stack: TestKafkaStack;
-  let capture: CaptureWorker;
-  let translate: TranslateWorker;
+  let pipeline: TestPipeline;
   let connector: Connector;
 
   const converged = (describe: string) => until(async () => (await targetMatchesLegacy(legacy, target)) === true || Promise.reject(new Error(String(await targetMatchesLegacy(legacy, target)))), { describe, timeoutMs: 60_000, intervalMs: 300 });
@@ -33,13 +27,11 @@ describe('translate: mappings kept equal through every kind of change', () => {
       INSERT INTO legacy.orders SELECT g, 1 + (g % 49), g * 1.115, '2024-10-27 02:30:00' FROM generate_series(1, 40) g WHERE (1 + g % 49) % 10 <> 0;
       INSERT INTO legacy.loyalty SELECT g, g * 10 FROM generate_series(1, 60, 3) g WHERE g % 10 <> 0;`);
     connector = testConnector({ name: uniqueName('tmap'), sourceUrl: legacy.url, targetUrl: target.url, tables: TABLES, brokers: stack.brokers, registryUrl: stack.registryUrl, extra: { mappings: MAPPINGS } });
-    capture = await startCapture(connector, { logger: testLogger('capture'), metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
-    translate = await startTranslate(connector, { logger: testLogger('translate'), metrics: createTranslateMetrics() });
+    pipeline = await startTestPipeline(connector);
   });
 
   afterAll(async () => {
-    await translate?.stop();
-    await capture?.stop();
+    await pipeline?.stop();
     await stack?.stop();
   });
 

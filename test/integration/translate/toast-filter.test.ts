@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
-import { createCaptureMetrics } from '../../../src/observability/metrics.js';
-import { createRegistryClient } from '../../../src/schema/registry-client.js';
-import { createTranslateMetrics } from '../../../src/translate/metrics.js';
-import { startTranslate, type TranslateWorker } from '../../../src/translate/worker.js';
 import { testConnector, uniqueName } from '../../support/connector.js';
 import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
-import { testLogger } from '../../support/output.js';
+import { startTestPipeline, type TestPipeline } from '../../support/pipeline.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
 
@@ -19,8 +14,7 @@ describe('translate: a where over a column PostgreSQL did not send (unchanged TO
   let legacy: TestDatabase;
   let target: TestDatabase;
   let stack: TestKafkaStack;
-  let capture: CaptureWorker;
-  let translate: TranslateWorker;
+  let pipeline: TestPipeline;
 
   // STORAGE EXTERNAL: stored out of line and uncompressed, so an update that leaves it alone does not send it.
   const body = (prefix: string, id: number) => `'${prefix}:' || repeat(md5('${id}'), 200)`;
@@ -54,13 +48,11 @@ describe('translate: a where over a column PostgreSQL did not send (unchanged TO
         },
       },
     });
-    capture = await startCapture(connector, { logger: testLogger('capture'), metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
-    translate = await startTranslate(connector, { logger: testLogger('translate'), metrics: createTranslateMetrics() });
+    pipeline = await startTestPipeline(connector);
   });
 
   afterAll(async () => {
-    await translate?.stop();
-    await capture?.stop();
+    await pipeline?.stop();
     await stack?.stop();
   });
 
