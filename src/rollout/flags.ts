@@ -29,9 +29,8 @@ export function flagKeys(migration: string): string[] {
   return [`${migration}.read`, `${migration}.write`];
 }
 
-/** Reads from new for this key (of this service)? A named service always; else the bucket (Unleash's normalizedValue) against the percentage. */
-export function readsNew(snapshot: Pick<GateSnapshot, 'groupId' | 'readNew' | 'readNewServices'>, key: string, service?: string | null): boolean {
-  if (service && snapshot.readNewServices.includes(service)) return true;
+/** Reads from new for this key? The bucket (Unleash's normalizedValue) against the percentage. */
+export function readsNew(snapshot: Pick<GateSnapshot, 'groupId' | 'readNew'>, key: string): boolean {
   if (snapshot.readNew <= 0) return false;
   if (snapshot.readNew >= 100) return true;
   return bucketOf(key, snapshot.groupId) <= snapshot.readNew;
