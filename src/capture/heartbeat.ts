@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../observability/logger.js';
+import { startPeriodicTask } from '../periodic-task.js';
 
 const HEARTBEAT_PREFIX = 'tandem.heartbeat';
 
@@ -11,16 +12,11 @@ const HEARTBEAT_PREFIX = 'tandem.heartbeat';
 export function startHeartbeat(options: { control: pg.Client; slot: string; intervalMs: number; logger: Logger; onBeat: (slotLagBytes: number | null) => void }): { stop(): void } {
   const { control, slot, logger } = options;
   // One beat at a time: on a slow server, beats would otherwise queue up on the shared connection.
-  let beating = false;
-  const timer = setInterval(() => {
-    if (beating) return;
-    beating = true;
+  return startPeriodicTask(options.intervalMs, () =>
     control
       .query(`SELECT pg_logical_emit_message(true, '${HEARTBEAT_PREFIX}', now()::text)`)
       .then(() => control.query<{ lag: string }>('SELECT pg_current_wal_lsn() - confirmed_flush_lsn AS lag FROM pg_replication_slots WHERE slot_name = $1', [slot]))
       .then(({ rows }) => options.onBeat(rows[0] ? Number(rows[0].lag) : null))
-      .catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed'))
-      .finally(() => (beating = false));
-  }, options.intervalMs);
-  return { stop: () => clearInterval(timer) };
+      .catch((error: unknown) => logger.warn({ err: error }, 'heartbeat failed')),
+  );
 }

@@ -19,6 +19,7 @@ import { createConsumer } from '../kafka/consumer.js';
 import type { Logger } from '../observability/logger.js';
 import { CutGate, type OpenCut } from '../reconcile/cut.js';
 import { parseDuration } from '../config/duration.js';
+import { startPeriodicTask } from '../periodic-task.js';
 import { backoffMs, classifyFailure } from './failures.js';
 import type { TranslateMetrics } from './metrics.js';
 import { prepareTranslator, translateGroupId, type PreparedTranslator } from './setup.js';
@@ -227,39 +228,33 @@ export async function startTranslate(connector: Connector, options: TranslateOpt
       },
     });
 
-    let retrying = false;
-    const parkTimer = setInterval(() => {
-      if (retrying || failure || stopping) return;
+    const parkRetry = startPeriodicTask(connector.translate.parkRetryMs, async () => {
+      if (failure || stopping) return;
       const owned = new Set(assigned.map(({ topic, partition }) => `${topic}:${partition}`));
       const pending = translator.partitionsWithParked().filter(({ topic, partition }) => owned.has(`${topic}:${partition}`));
-      if (pending.length === 0) return;
-      retrying = true;
-      void (async () => {
+      try {
         for (const { topic, partition } of pending) {
           const result = await withRetries(`retrying parked changes of ${topic}[${partition}]`, (client) => translator.retryParked(client, topic, partition));
           if (result && (result.applied || result.deadLettered)) logger.info({ topic, partition, ...result }, `parked changes of ${topic}[${partition}] retried`);
         }
-      })()
-        .catch((error: Error) => fail(error))
-        .finally(() => (retrying = false));
-    }, connector.translate.parkRetryMs);
+      } catch (error) {
+        fail(error as Error);
+      }
+    });
 
     // The batch log would grow by a row per batch for as long as the pipeline runs: keep batchHistory of it.
     const historyMs = parseDuration(connector.translate.batchHistory);
-    let pruning = false;
-    const pruneTimer = setInterval(() => {
-      if (pruning || failure || stopping) return;
-      pruning = true;
-      void withRetries('pruning the batch log', (client) => translator.pruneBatchLog(client, historyMs))
+    const prune = startPeriodicTask(Math.min(60_000, Math.max(1_000, historyMs)), async () => {
+      if (failure || stopping) return;
+      await withRetries('pruning the batch log', (client) => translator.pruneBatchLog(client, historyMs))
         .then((deleted) => deleted && logger.debug({ deleted, historyMs }, `deleted ${deleted} batch log row(s) older than ${connector.translate.batchHistory}`))
         // Housekeeping: a failure is reported and tried again next time; it does not stop the pipeline.
-        .catch((error: Error) => logger.error({ err: error }, `pruning the batch log failed: ${error.message}`))
-        .finally(() => (pruning = false));
-    }, Math.min(60_000, Math.max(1_000, historyMs)));
+        .catch((error: Error) => logger.error({ err: error }, `pruning the batch log failed: ${error.message}`));
+    });
 
     const shutdown = async () => {
-      clearInterval(parkTimer);
-      clearInterval(pruneTimer);
+      parkRetry.stop();
+      prune.stop();
       await cleanup();
     };
     logger.info({ groupId, topics: translator.topics }, `translate running for connector ${connector.name}`);
