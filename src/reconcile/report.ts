@@ -106,6 +106,11 @@ const cutLine = (report: ReportJson) =>
     ? `exact cut at source WAL ${report.cut.sourceLsn} (translate held at it)`
     : `settle and recheck (${report.cut.reason ?? 'no exact cut'}): ${report.cut.settleRounds ?? 0} round(s), ${number(report.inFlightResolved)} in-flight row(s) resolved`;
 
+/** A table this run left out (capture still snapshotting its sources) or could not verify (translate behind); null otherwise. */
+function pendingLabel(table: Pick<TableJson, 'awaitingSnapshot' | 'unverified'>): 'not compared' | 'not verified' | null {
+  return table.awaitingSnapshot ? 'not compared' : table.unverified ? 'not verified' : null;
+}
+
 /** Why a table was not compared or not verified in this run (null when it was), in one sentence. */
 export function pendingNote(table: Pick<TableJson, 'awaitingSnapshot' | 'unverified'>): string | null {
   if (table.awaitingSnapshot) return `not compared: capture's snapshot of ${table.awaitingSnapshot.join(', ')} is still in progress; the first run after it completes compares this table`;
@@ -170,7 +175,7 @@ export function renderMarkdown(report: ReportJson): string {
     '',
     '| Table | Rows compared | Missing | Extra | Different | Columns | In flight |',
     '|---|---:|---:|---:|---:|---|---:|',
-    ...report.tables.map((table) => `| ${md(table.table)}${table.awaitingSnapshot ? ' (not compared)' : table.unverified ? ' (not verified)' : ''} | ${number(table.rowsCompared)} | ${table.counts.missing} | ${table.counts.extra} | ${table.counts.different} | ${md(Object.entries(table.columnCounts).map(([column, count]) => `${column} ${count}`).join(', ') || '—')} | ${table.inFlightResolved} |`),
+    ...report.tables.map((table) => `| ${md(table.table)}${pendingLabel(table) ? ` (${pendingLabel(table)})` : ''} | ${number(table.rowsCompared)} | ${table.counts.missing} | ${table.counts.extra} | ${table.counts.different} | ${md(Object.entries(table.columnCounts).map(([column, count]) => `${column} ${count}`).join(', ') || '—')} | ${table.inFlightResolved} |`),
   ];
   for (const table of report.tables.filter((item) => item.drift > 0 || item.notComparable.length > 0 || pendingNote(item))) {
     out.push('', `## ${md(table.table)}`, '');
@@ -241,7 +246,7 @@ ${card('in flight, resolved', number(report.inFlightResolved))}
 ${report.repair ? card('repaired rows', number(report.repair.rows), report.repair.recheckDrift ? 'bad' : 'ok') : ''}
 </div>
 <table><thead><tr><th>Table</th><th class="num">Rows compared</th><th class="num">Missing</th><th class="num">Extra</th><th class="num">Different</th><th>Columns differing</th><th class="num">In flight</th></tr></thead><tbody>
-${report.tables.map((table) => `<tr class="${table.drift ? 'drift' : pendingNote(table) ? 'wait' : 'ok'}"><td><code>${html(table.table)}</code>${table.awaitingSnapshot ? ' <span class="muted">not compared</span>' : table.unverified ? ' <span class="muted">not verified</span>' : ''}</td><td class="num">${number(table.rowsCompared)}</td><td class="num">${table.counts.missing}</td><td class="num">${table.counts.extra}</td><td class="num">${table.counts.different}</td><td>${html(Object.entries(table.columnCounts).map(([column, count]) => `${column} (${count})`).join(', ') || '—')}</td><td class="num">${table.inFlightResolved}</td></tr>`).join('\n')}
+${report.tables.map((table) => `<tr class="${table.drift ? 'drift' : pendingLabel(table) ? 'wait' : 'ok'}"><td><code>${html(table.table)}</code>${pendingLabel(table) ? ` <span class="muted">${pendingLabel(table)}</span>` : ''}</td><td class="num">${number(table.rowsCompared)}</td><td class="num">${table.counts.missing}</td><td class="num">${table.counts.extra}</td><td class="num">${table.counts.different}</td><td>${html(Object.entries(table.columnCounts).map(([column, count]) => `${column} (${count})`).join(', ') || '—')}</td><td class="num">${table.inFlightResolved}</td></tr>`).join('\n')}
 </tbody></table>
 ${sections.join('\n')}
 <footer>tandem reconcile · expected = legacy rows through the connector's mappings; actual = the new tables</footer>
