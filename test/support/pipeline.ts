@@ -1,13 +1,15 @@
 /** Capture and translate of one connector, running in the test process. */
-import { startCapture } from '../../src/capture/worker.js';
+import { startCapture, type CaptureWorker } from '../../src/capture/worker.js';
 import type { Connector } from '../../src/config/index.js';
 import { createCaptureMetrics } from '../../src/observability/metrics.js';
 import { createRegistryClient } from '../../src/schema/registry-client.js';
 import { createTranslateMetrics } from '../../src/translate/metrics.js';
-import { startTranslate } from '../../src/translate/worker.js';
+import { startTranslate, type TranslateWorker } from '../../src/translate/worker.js';
 import { testLogger } from './output.js';
 
 export interface TestPipeline {
+  capture: CaptureWorker;
+  translate: TranslateWorker;
   /** Stops translate, then capture. */
   stop(): Promise<void>;
 }
@@ -19,6 +21,8 @@ export async function startTestPipeline(connector: Connector): Promise<TestPipel
     throw error;
   });
   return {
+    capture,
+    translate,
     async stop() {
       await translate.stop();
       await capture.stop();

@@ -2,14 +2,11 @@
  * The smallest running pipeline: `legacy.items (id, v)` copied to `app.items` by capture and
  * translate, with the snapshot applied. For tests of translate's own behaviour (cuts, batch log).
  */
-import { startCapture, type CaptureWorker } from '../../../src/capture/worker.js';
 import type { Connector } from '../../../src/config/index.js';
-import { createCaptureMetrics } from '../../../src/observability/metrics.js';
-import { createRegistryClient } from '../../../src/schema/registry-client.js';
-import { startTranslate, type TranslateWorker } from '../../../src/translate/worker.js';
+import type { TranslateWorker } from '../../../src/translate/worker.js';
 import { testConnector, uniqueName } from '../../support/connector.js';
 import { startTestKafkaStack, type TestKafkaStack } from '../../support/kafka-stack.js';
-import { testLogger } from '../../support/output.js';
+import { startTestPipeline, type TestPipeline } from '../../support/pipeline.js';
 import { createTestDatabase, type TestDatabase } from '../../support/postgres.js';
 import { until } from '../../support/until.js';
 
@@ -29,23 +26,20 @@ export async function startItemsPipeline(name: string, keys: number, translate: 
   const legacy = await createTestDatabase(`${name}_legacy`);
   const target = await createTestDatabase(`${name}_target`);
   const stack: TestKafkaStack = await startTestKafkaStack();
-  let capture: CaptureWorker | null = null;
-  let translator: TranslateWorker | null = null;
+  let pipeline: TestPipeline | null = null;
   const stop = async () => {
-    await translator?.stop();
-    await capture?.stop();
+    await pipeline?.stop();
     await stack.stop();
   };
   try {
     await legacy.sql(`CREATE SCHEMA legacy; CREATE TABLE legacy.items (id int PRIMARY KEY, v text NOT NULL); INSERT INTO legacy.items SELECT g, 'v0-' || g FROM generate_series(1, ${keys}) g;`);
     await target.sql('CREATE SCHEMA app; CREATE TABLE app.items (id int PRIMARY KEY, v text NOT NULL);');
     const connector = testConnector({ name: uniqueName(name.slice(0, 6)), sourceUrl: legacy.url, targetUrl: target.url, tables: ['legacy.items'], brokers: stack.brokers, registryUrl: stack.registryUrl, extra: { mappings: { 'legacy.items': { to: 'app.items' } }, translate } });
-    capture = await startCapture(connector, { logger: testLogger('capture'), metrics: createCaptureMetrics(), registry: createRegistryClient(connector.registry) });
-    translator = await startTranslate(connector, { logger: testLogger('translate') });
+    pipeline = await startTestPipeline(connector);
     const rows = async (db: TestDatabase, table: string) => (await db.sql<{ id: number; v: string }>(`SELECT id, v FROM ${table} ORDER BY id`)).map((row) => `${row.id}:${row.v}`).join(',');
     const matches = async () => (await rows(legacy, 'legacy.items')) === (await rows(target, 'app.items'));
     await until(matches, { describe: 'translate to apply the snapshot', timeoutMs: 60_000 });
-    return { legacy, target, connector, translate: translator, rows, matches, stop };
+    return { legacy, target, connector, translate: pipeline.translate, rows, matches, stop };
   } catch (error) {
     await stop();
     throw error;
